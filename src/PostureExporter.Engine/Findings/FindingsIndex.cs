@@ -1,0 +1,286 @@
+using System.Collections.Immutable;
+using PostureExporter.Engine.Controls;
+using PostureExporter.Engine.Model;
+
+namespace PostureExporter.Engine.Findings;
+
+public enum FindingStatus
+{
+    Pass,
+    Violation,
+    Waived,
+}
+
+/// <summary>One control's verdict on one subject.</summary>
+public sealed record Finding(
+    Control Control,
+    SubjectRef Subject,
+    FindingStatus Status,
+    string Message,
+    DateTimeOffset? FirstSeen,
+    Waiver? Waiver)
+{
+    /// <summary>The namespace label: the subject's namespace, the namespace itself for namespace controls, "" when cluster-scoped.</summary>
+    public string Namespace => Subject.Scope == SubjectScope.Namespace ? Subject.Key.Name : Subject.Key.Namespace;
+
+    public Severity Severity { get; init; } = Control.Metadata.Severity;
+}
+
+public readonly record struct FindingCounts(int Checked, int Violations, int Waived)
+{
+    public bool IsEmpty => Checked == 0;
+
+    public FindingCounts Add(FindingStatus status, int delta) => status switch
+    {
+        FindingStatus.Violation => new(Checked + delta, Violations + delta, Waived),
+        FindingStatus.Waived => new(Checked + delta, Violations, Waived + delta),
+        _ => new(Checked + delta, Violations, Waived),
+    };
+}
+
+/// <summary>What the surfaces (metrics) hear from the index, on the engine's thread.</summary>
+public interface IFindingsObserver
+{
+    void CountsChanged(Control control, string ns, FindingCounts counts);
+
+    /// <summary>A finding appeared, changed or went away (before or after is null then).</summary>
+    void FindingChanged(Finding? before, Finding? after);
+
+    /// <summary>An object's waiver annotations became invalid (problem set) or stopped being so (null).</summary>
+    void WaiverProblemChanged(ObjectKey source, string? problem);
+}
+
+/// <summary>
+/// The findings of every enabled control on every subject, kept current incrementally: a change re-evaluates
+/// only the subjects the model says it affects. Invariant (tested): after any sequence of changes the state
+/// equals a from-scratch evaluation of the same model. Single-threaded: the engine loop owns it.
+/// </summary>
+public sealed class FindingsIndex
+{
+    private readonly ClusterModel _model;
+    private readonly EvaluationContext _context;
+    private readonly ImmutableDictionary<SubjectScope, ImmutableArray<Control>> _controlsByScope;
+    private readonly IFindingsObserver? _observer;
+    private readonly Dictionary<SubjectRef, Finding[]> _findings = [];
+    private readonly Dictionary<(string Control, string Namespace), FindingCounts> _counts = [];
+    private readonly Dictionary<ObjectKey, string> _waiverProblems = [];
+    private readonly Dictionary<SubjectRef, DateTimeOffset> _waiverEnds = [];
+
+    public FindingsIndex(ClusterModel model, PostureSettings settings, IFindingsObserver? observer = null)
+    {
+        _model = model;
+        Settings = settings;
+        _context = new EvaluationContext(model, settings);
+        Controls = ControlCatalog.Enabled(settings);
+        _controlsByScope = Controls.GroupBy(c => c.Scope).ToImmutableDictionary(g => g.Key, g => g.ToImmutableArray());
+        _observer = observer;
+    }
+
+    public PostureSettings Settings { get; }
+
+    public ImmutableArray<Control> Controls { get; }
+
+    public ClusterModel Model => _model;
+
+    public IReadOnlyDictionary<(string Control, string Namespace), FindingCounts> Counts => _counts;
+
+    public IReadOnlyDictionary<ObjectKey, string> WaiverProblems => _waiverProblems;
+
+    public IEnumerable<Finding> All => _findings.Values.SelectMany(f => f);
+
+    public bool IsApplicable(Control control) => control.IsApplicable(_context);
+
+    /// <summary>Applies an upsert to the model and re-evaluates what it affects.</summary>
+    public void Upsert(ModelObject obj, DateTimeOffset now) => Evaluate(_model.Upsert(obj), now);
+
+    public void Delete(ObjectKey key, DateTimeOffset now) => Evaluate(_model.Delete(key), now);
+
+    /// <summary>Evaluates every subject (start-up, or after settings changed).</summary>
+    public void EvaluateAll(DateTimeOffset now)
+    {
+        var subjects = _model.AllSubjects().Concat(_findings.Keys).ToHashSet();
+        Evaluate(subjects, now);
+    }
+
+    /// <summary>Re-evaluates subjects whose waiver has ended by now.</summary>
+    public void RefreshExpiredWaivers(DateTimeOffset now)
+    {
+        var due = _waiverEnds.Where(kv => kv.Value <= now).Select(kv => kv.Key).ToList();
+        if (due.Count > 0)
+        {
+            Evaluate(due, now);
+        }
+    }
+
+    public void Evaluate(IEnumerable<SubjectRef> subjects, DateTimeOffset now)
+    {
+        foreach (var s in subjects)
+        {
+            EvaluateSubject(s, now);
+        }
+    }
+
+    private void EvaluateSubject(SubjectRef subject, DateTimeOffset now)
+    {
+        _findings.TryGetValue(subject, out var before);
+        var exists = _model.Exists(subject);
+        var after = exists ? Compute(subject, before, now) : [];
+        if (!exists)
+        {
+            _waiverEnds.Remove(subject);
+            if (_model.Get(subject.Key) is null && _waiverProblems.Remove(subject.Key))
+            {
+                _observer?.WaiverProblemChanged(subject.Key, null);
+            }
+        }
+        before ??= [];
+        if (after.Length == 0)
+        {
+            _findings.Remove(subject);
+        }
+        else
+        {
+            _findings[subject] = after;
+        }
+
+        // Both arrays follow the scope's control order with passes, so a merge by control finds the pairs.
+        foreach (var b in before)
+        {
+            var a = Array.Find(after, x => ReferenceEquals(x.Control, b.Control));
+            if (a is null)
+            {
+                Count(b, -1);
+                _observer?.FindingChanged(b, null);
+            }
+            else if (a != b)
+            {
+                if (a.Status != b.Status || a.Namespace != b.Namespace)
+                {
+                    Count(b, -1);
+                    Count(a, +1);
+                }
+                _observer?.FindingChanged(b, a);
+            }
+        }
+        foreach (var a in after)
+        {
+            if (!Array.Exists(before, x => ReferenceEquals(x.Control, a.Control)))
+            {
+                Count(a, +1);
+                _observer?.FindingChanged(null, a);
+            }
+        }
+    }
+
+    private Finding[] Compute(SubjectRef subject, Finding[]? previous, DateTimeOffset now)
+    {
+        if (!_controlsByScope.TryGetValue(subject.Scope, out var controls))
+        {
+            return [];
+        }
+        var source = _model.WaiverSource(subject);
+        var annotations = WaiverResolver.ReadAnnotations(source);
+        TrackWaiverProblem(source, annotations);
+        var results = new List<Finding>(controls.Length);
+        DateTimeOffset? nextEnd = null;
+        foreach (var control in controls)
+        {
+            if (!control.IsApplicable(_context))
+            {
+                continue;
+            }
+            var verdict = control.Evaluate(subject, _context);
+            if (verdict.Kind == VerdictKind.Skip)
+            {
+                continue;
+            }
+            var severity = Settings.SeverityOverrides.TryGetValue(control.Id, out var o) ? o : control.Metadata.Severity;
+            if (verdict.Kind == VerdictKind.Pass)
+            {
+                results.Add(new Finding(control, subject, FindingStatus.Pass, "", null, null) { Severity = severity });
+                continue;
+            }
+            var waiver = WaiverResolver.Find(control, subject.Key, annotations, Settings, now);
+            var message = verdict.Message;
+            FindingStatus status;
+            if (waiver is not null && waiver.IsActive(now))
+            {
+                status = FindingStatus.Waived;
+                if (waiver.Ends is { } end && (nextEnd is null || end < nextEnd))
+                {
+                    nextEnd = end;
+                }
+            }
+            else
+            {
+                status = FindingStatus.Violation;
+                if (waiver is not null)
+                {
+                    message += $" (waiver expired {waiver.Until:yyyy-MM-dd})";
+                    waiver = null;
+                }
+            }
+            var prior = previous is null ? null : Array.Find(previous, x => ReferenceEquals(x.Control, control));
+            var firstSeen = status == FindingStatus.Violation
+                ? prior is { Status: FindingStatus.Violation, FirstSeen: { } seen } ? seen : now
+                : (DateTimeOffset?)null;
+            results.Add(new Finding(control, subject, status, message, firstSeen, waiver) { Severity = severity });
+        }
+        if (nextEnd is { } e)
+        {
+            _waiverEnds[subject] = e;
+        }
+        else
+        {
+            _waiverEnds.Remove(subject);
+        }
+        return [.. results];
+    }
+
+    private void TrackWaiverProblem(ModelObject? source, WaiverResolver.AnnotationWaiver? annotations)
+    {
+        if (source is null)
+        {
+            return;
+        }
+        var problem = annotations?.Problem;
+        if (problem is null && annotations?.Waiver is not null)
+        {
+            var blocked = annotations.Controls.Where(Settings.UnwaivableControls.Contains).ToList();
+            if (blocked.Count > 0)
+            {
+                problem = $"control(s) {string.Join(", ", blocked)} cannot be waived";
+            }
+            else if (!Settings.AllowAnnotationWaivers)
+            {
+                problem = "annotation waivers are turned off (allowAnnotationWaivers: false)";
+            }
+        }
+        var had = _waiverProblems.TryGetValue(source.Key, out var old);
+        if (problem is null && had)
+        {
+            _waiverProblems.Remove(source.Key);
+            _observer?.WaiverProblemChanged(source.Key, null);
+        }
+        else if (problem is not null && (!had || old != problem))
+        {
+            _waiverProblems[source.Key] = problem;
+            _observer?.WaiverProblemChanged(source.Key, problem);
+        }
+    }
+
+    private void Count(Finding f, int delta)
+    {
+        var key = (f.Control.Id, f.Namespace);
+        var counts = _counts.GetValueOrDefault(key).Add(f.Status, delta);
+        if (counts.IsEmpty)
+        {
+            _counts.Remove(key);
+        }
+        else
+        {
+            _counts[key] = counts;
+        }
+        _observer?.CountsChanged(f.Control, f.Namespace, counts);
+    }
+}

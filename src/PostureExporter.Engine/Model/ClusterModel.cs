@@ -1,0 +1,457 @@
+using System.Collections.Immutable;
+
+namespace PostureExporter.Engine.Model;
+
+/// <summary>
+/// The cluster as far as the controls care: projections by key, plus the indexes that tell which subjects
+/// a change affects. Not thread-safe: one writer (the engine loop) owns it.
+/// </summary>
+public sealed class ClusterModel
+{
+    private const int MaxOwnerDepth = 8;
+
+    private readonly Dictionary<ObjectKey, ModelObject> _objects = [];
+    private readonly Dictionary<(string Kind, string Namespace), Dictionary<string, ModelObject>> _byNamespace = [];
+    private readonly Dictionary<ObjectKey, HashSet<ObjectKey>> _children = [];
+    private readonly Dictionary<ObjectKey, ObjectKey> _podSubject = [];
+    private readonly Dictionary<ObjectKey, HashSet<ObjectKey>> _subjectPods = [];
+    private readonly Dictionary<string, HashSet<ObjectKey>> _workloadSubjectsByNamespace = [];
+    private readonly Dictionary<ObjectKey, HashSet<ObjectKey>> _bindingsByRole = [];
+    private readonly Dictionary<string, int> _grants = [];
+    private readonly HashSet<ObjectKey> _apiServerPods = [];
+
+    public int Count => _objects.Count;
+
+    public IEnumerable<ModelObject> Objects => _objects.Values;
+
+    public ModelObject? Get(ObjectKey key) => _objects.GetValueOrDefault(key);
+
+    public IEnumerable<T> InNamespace<T>(string kind, string ns) where T : ModelObject =>
+        _byNamespace.TryGetValue((kind, ns), out var d) ? d.Values.Cast<T>() : [];
+
+    public IEnumerable<T> OfKind<T>(string kind) where T : ModelObject =>
+        _byNamespace.Where(kv => kv.Key.Kind == kind).SelectMany(kv => kv.Value.Values).Cast<T>();
+
+    public NamespaceInfo? Namespace(string name) => Get(new ObjectKey(Kinds.Namespace, "", name)) as NamespaceInfo;
+
+    public IReadOnlyCollection<ObjectKey> ApiServerPods => _apiServerPods;
+
+    public IEnumerable<BindingInfo> BindingsOf(ObjectKey role) =>
+        _bindingsByRole.TryGetValue(role, out var keys) ? keys.Select(k => (BindingInfo)_objects[k]) : [];
+
+    /// <summary>
+    /// Whether any RoleBinding or ClusterRoleBinding names this ServiceAccount, directly or through the groups
+    /// system:serviceaccounts or system:serviceaccounts:&lt;namespace&gt;.
+    /// </summary>
+    public bool IsServiceAccountBound(string ns, string name) =>
+        _grants.GetValueOrDefault(SaGrantKey(ns, name)) > 0
+        || _grants.GetValueOrDefault("group:system:serviceaccounts") > 0
+        || _grants.GetValueOrDefault("group:system:serviceaccounts:" + ns) > 0;
+
+    /// <summary>Adds or replaces an object and returns the subjects whose verdicts may have changed.</summary>
+    public HashSet<SubjectRef> Upsert(ModelObject obj)
+    {
+        var dirty = new HashSet<SubjectRef>();
+        var old = _objects.GetValueOrDefault(obj.Key);
+        if (old is not null)
+        {
+            Unindex(old, dirty);
+        }
+        _objects[obj.Key] = obj;
+        Index(obj, dirty);
+        return dirty;
+    }
+
+    /// <summary>Removes an object (a no-op when absent) and returns the subjects whose verdicts may have changed.</summary>
+    public HashSet<SubjectRef> Delete(ObjectKey key)
+    {
+        var dirty = new HashSet<SubjectRef>();
+        if (_objects.Remove(key, out var old))
+        {
+            Unindex(old, dirty);
+            AfterRemove(old, dirty);
+        }
+        return dirty;
+    }
+
+    private void Index(ModelObject obj, HashSet<SubjectRef> dirty)
+    {
+        var k = obj.Key;
+        var bucketKey = (k.Kind, k.Namespace);
+        if (!_byNamespace.TryGetValue(bucketKey, out var bucket))
+        {
+            _byNamespace[bucketKey] = bucket = [];
+        }
+        bucket[k.Name] = obj;
+
+        switch (obj)
+        {
+            case PodInfo pod:
+                AddChild(pod);
+                if (pod.IsApiServer)
+                {
+                    _apiServerPods.Add(k);
+                    dirty.Add(new SubjectRef(SubjectScope.ApiServer, k));
+                }
+                ResolvePod(k, dirty);
+                break;
+            case WorkloadInfo w:
+                AddChild(w);
+                RefreshWorkloadSubject(k, dirty);
+                ResolveDescendants(k, dirty, 0);
+                break;
+            case BindingInfo b:
+                dirty.Add(new SubjectRef(SubjectScope.Binding, k));
+                dirty.Add(new SubjectRef(SubjectScope.Role, b.RoleKey));
+                Add(_bindingsByRole, b.RoleKey, k);
+                ChangeGrants(b, +1, dirty);
+                break;
+            default:
+                DirtyPlain(obj, dirty);
+                break;
+        }
+    }
+
+    /// <summary>Kinds whose add, change and removal touch the same subjects, whatever the object holds.</summary>
+    private void DirtyPlain(ModelObject obj, HashSet<SubjectRef> dirty)
+    {
+        var k = obj.Key;
+        switch (obj)
+        {
+            case NamespaceInfo:
+                dirty.Add(new SubjectRef(SubjectScope.Namespace, k));
+                break;
+            case NetworkPolicyInfo:
+                dirty.Add(new SubjectRef(SubjectScope.Namespace, new ObjectKey(Kinds.Namespace, "", k.Namespace)));
+                break;
+            case LimitRangeInfo or ServiceAccountInfo:
+                DirtyWorkloadsIn(k.Namespace, dirty);
+                break;
+            case RoleInfo:
+                dirty.Add(new SubjectRef(SubjectScope.Role, k));
+                break;
+            case IngressInfo:
+                dirty.Add(new SubjectRef(SubjectScope.Ingress, k));
+                break;
+            case NodeInfo:
+                dirty.Add(new SubjectRef(SubjectScope.Node, k));
+                break;
+        }
+    }
+
+    private void Unindex(ModelObject obj, HashSet<SubjectRef> dirty)
+    {
+        var k = obj.Key;
+        if (_byNamespace.TryGetValue((k.Kind, k.Namespace), out var bucket))
+        {
+            bucket.Remove(k.Name);
+            if (bucket.Count == 0)
+            {
+                _byNamespace.Remove((k.Kind, k.Namespace));
+            }
+        }
+        switch (obj)
+        {
+            case PodInfo pod:
+                RemoveChild(pod);
+                if (_apiServerPods.Remove(k))
+                {
+                    dirty.Add(new SubjectRef(SubjectScope.ApiServer, k));
+                }
+                if (_podSubject.Remove(k, out var subject))
+                {
+                    Remove(_subjectPods, subject, k);
+                    RefreshWorkloadSubject(subject, dirty);
+                }
+                break;
+            case WorkloadInfo w:
+                RemoveChild(w);
+                break;
+            case BindingInfo b:
+                dirty.Add(new SubjectRef(SubjectScope.Binding, k));
+                dirty.Add(new SubjectRef(SubjectScope.Role, b.RoleKey));
+                Remove(_bindingsByRole, b.RoleKey, k);
+                ChangeGrants(b, -1, dirty);
+                break;
+            default:
+                DirtyPlain(obj, dirty);
+                break;
+        }
+    }
+
+    /// <summary>Work that needs the object gone from the map (a replaced object is re-indexed instead).</summary>
+    private void AfterRemove(ModelObject old, HashSet<SubjectRef> dirty)
+    {
+        if (old is WorkloadInfo)
+        {
+            RefreshWorkloadSubject(old.Key, dirty);
+            ResolveDescendants(old.Key, dirty, 0);
+        }
+    }
+
+    private static ObjectKey OwnerKey(ModelObject child) =>
+        new(child.Controller!.Kind, child.Key.Namespace, child.Controller.Name);
+
+    private void AddChild(ModelObject child)
+    {
+        if (child.Controller is not null)
+        {
+            Add(_children, OwnerKey(child), child.Key);
+        }
+    }
+
+    private void RemoveChild(ModelObject child)
+    {
+        if (child.Controller is not null)
+        {
+            Remove(_children, OwnerKey(child), child.Key);
+        }
+    }
+
+    /// <summary>
+    /// Follows controller ownerReferences up to the object a person fixes. A pod owned by a Node (a static or
+    /// mirror pod) is its own subject; an owner missing from the model is the subject as referenced.
+    /// </summary>
+    public ObjectKey TopOwner(ModelObject obj)
+    {
+        var current = obj;
+        for (var depth = 0; depth < MaxOwnerDepth; depth++)
+        {
+            var owner = current.Controller;
+            if (owner is null || owner.Kind == Kinds.Node)
+            {
+                return current.Key;
+            }
+            var ownerKey = new ObjectKey(owner.Kind, current.Key.Namespace, owner.Name);
+            if (!_objects.TryGetValue(ownerKey, out var next))
+            {
+                return ownerKey;
+            }
+            current = next;
+        }
+        return current.Key;
+    }
+
+    private void ResolvePod(ObjectKey pod, HashSet<SubjectRef> dirty)
+    {
+        if (_podSubject.Remove(pod, out var previous))
+        {
+            Remove(_subjectPods, previous, pod);
+            RefreshWorkloadSubject(previous, dirty);
+        }
+        if (_objects.TryGetValue(pod, out var obj))
+        {
+            var subject = TopOwner(obj);
+            _podSubject[pod] = subject;
+            Add(_subjectPods, subject, pod);
+            RefreshWorkloadSubject(subject, dirty);
+        }
+    }
+
+    private void ResolveDescendants(ObjectKey owner, HashSet<SubjectRef> dirty, int depth)
+    {
+        if (depth >= MaxOwnerDepth || !_children.TryGetValue(owner, out var children))
+        {
+            return;
+        }
+        foreach (var child in children.ToList())
+        {
+            if (child.Kind == Kinds.Pod)
+            {
+                ResolvePod(child, dirty);
+            }
+            else
+            {
+                RefreshWorkloadSubject(child, dirty);
+                ResolveDescendants(child, dirty, depth + 1);
+            }
+        }
+    }
+
+    /// <summary>A workload subject exists while a pod resolves to it or it is a top-level workload object.</summary>
+    private void RefreshWorkloadSubject(ObjectKey key, HashSet<SubjectRef> dirty)
+    {
+        dirty.Add(new SubjectRef(SubjectScope.Workload, key));
+        var exists = _subjectPods.ContainsKey(key)
+            || (_objects.TryGetValue(key, out var o) && o is WorkloadInfo && o.Controller is null);
+        if (exists)
+        {
+            Add(_workloadSubjectsByNamespace, key.Namespace, key);
+        }
+        else
+        {
+            Remove(_workloadSubjectsByNamespace, key.Namespace, key);
+        }
+    }
+
+    private void DirtyWorkloadsIn(string ns, HashSet<SubjectRef> dirty)
+    {
+        if (_workloadSubjectsByNamespace.TryGetValue(ns, out var keys))
+        {
+            foreach (var k in keys)
+            {
+                dirty.Add(new SubjectRef(SubjectScope.Workload, k));
+            }
+        }
+    }
+
+    private static string SaGrantKey(string ns, string name) => $"sa:{ns}/{name}";
+
+    private void ChangeGrants(BindingInfo b, int delta, HashSet<SubjectRef> dirty)
+    {
+        foreach (var s in b.Subjects)
+        {
+            string key;
+            if (s.Kind == "ServiceAccount")
+            {
+                key = SaGrantKey(s.Namespace, s.Name);
+                DirtyWorkloadsIn(s.Namespace, dirty);
+            }
+            else if (s.Kind == "Group" && s.Name == "system:serviceaccounts")
+            {
+                key = "group:" + s.Name;
+                foreach (var ns in _workloadSubjectsByNamespace.Keys)
+                {
+                    DirtyWorkloadsIn(ns, dirty);
+                }
+            }
+            else if (s.Kind == "Group" && s.Name.StartsWith("system:serviceaccounts:", StringComparison.Ordinal))
+            {
+                key = "group:" + s.Name;
+                DirtyWorkloadsIn(s.Name["system:serviceaccounts:".Length..], dirty);
+            }
+            else
+            {
+                continue;
+            }
+            var n = _grants.GetValueOrDefault(key) + delta;
+            if (n <= 0)
+            {
+                _grants.Remove(key);
+            }
+            else
+            {
+                _grants[key] = n;
+            }
+        }
+    }
+
+    /// <summary>Every subject of every scope that exists now.</summary>
+    public IEnumerable<SubjectRef> AllSubjects()
+    {
+        foreach (var keys in _workloadSubjectsByNamespace.Values)
+        {
+            foreach (var k in keys)
+            {
+                yield return new SubjectRef(SubjectScope.Workload, k);
+            }
+        }
+        foreach (var o in _objects.Values)
+        {
+            var scope = ScopeOf(o);
+            if (scope is not null)
+            {
+                yield return new SubjectRef(scope.Value, o.Key);
+            }
+        }
+        foreach (var k in _apiServerPods)
+        {
+            yield return new SubjectRef(SubjectScope.ApiServer, k);
+        }
+    }
+
+    private static SubjectScope? ScopeOf(ModelObject o) => o switch
+    {
+        NamespaceInfo => SubjectScope.Namespace,
+        RoleInfo => SubjectScope.Role,
+        BindingInfo => SubjectScope.Binding,
+        IngressInfo => SubjectScope.Ingress,
+        NodeInfo => SubjectScope.Node,
+        _ => null,
+    };
+
+    /// <summary>Whether a subject exists now.</summary>
+    public bool Exists(SubjectRef s) => s.Scope switch
+    {
+        SubjectScope.Workload => _workloadSubjectsByNamespace.TryGetValue(s.Key.Namespace, out var keys) && keys.Contains(s.Key),
+        SubjectScope.ApiServer => _apiServerPods.Contains(s.Key),
+        _ => _objects.TryGetValue(s.Key, out var o) && ScopeOf(o) == s.Scope,
+    };
+
+    /// <summary>The object whose annotations carry a subject's waivers (its top-level owner for workloads).</summary>
+    public ModelObject? WaiverSource(SubjectRef s) => _objects.GetValueOrDefault(s.Key);
+
+    /// <summary>A workload subject as controls see it, or null when it does not exist.</summary>
+    public WorkloadSubject? Workload(ObjectKey key)
+    {
+        if (!(_workloadSubjectsByNamespace.TryGetValue(key.Namespace, out var keys) && keys.Contains(key)))
+        {
+            return null;
+        }
+        var owner = _objects.GetValueOrDefault(key);
+        var specs = new List<PodSpecInfo>();
+        if (_subjectPods.TryGetValue(key, out var pods))
+        {
+            // Sorted so that the first violating pod (and so the message) does not depend on hash order.
+            foreach (var p in pods.OrderBy(p => p.Name, StringComparer.Ordinal))
+            {
+                var pod = (PodInfo)_objects[p];
+                if (pod.Live && !specs.Contains(pod.Spec))
+                {
+                    specs.Add(pod.Spec);
+                }
+            }
+        }
+        if (specs.Count > 0)
+        {
+            return new WorkloadSubject(key, owner, specs, FromTemplate: false);
+        }
+        var template = owner switch
+        {
+            WorkloadInfo w => w.Template,
+            // A bare pod that is no longer live: what it ran is still its spec.
+            PodInfo p when p.Controller is null || p.Controller.Kind == Kinds.Node => p.Spec,
+            _ => null,
+        };
+        return template is null
+            ? new WorkloadSubject(key, owner, [], FromTemplate: true)
+            : new WorkloadSubject(key, owner, [ApplyLimitRangeDefaults(key.Namespace, template)], FromTemplate: true);
+    }
+
+    /// <summary>Admission fills missing limits from the namespace's Container LimitRange defaults.</summary>
+    private PodSpecInfo ApplyLimitRangeDefaults(string ns, PodSpecInfo spec)
+    {
+        var ranges = InNamespace<LimitRangeInfo>(Kinds.LimitRange, ns).ToList();
+        var memory = ranges.Any(r => r.DefaultsMemoryLimit);
+        var cpu = ranges.Any(r => r.DefaultsCpuLimit);
+        if (!memory && !cpu)
+        {
+            return spec;
+        }
+        return spec with
+        {
+            Containers = spec.Containers.Select(c => c.Type == ContainerType.Ephemeral ? c : c with
+            {
+                HasMemoryLimit = c.HasMemoryLimit || memory,
+                HasCpuLimit = c.HasCpuLimit || cpu,
+            }).ToImmutableArray(),
+        };
+    }
+
+    private static void Add<TKey>(Dictionary<TKey, HashSet<ObjectKey>> d, TKey key, ObjectKey value) where TKey : notnull
+    {
+        if (!d.TryGetValue(key, out var set))
+        {
+            d[key] = set = [];
+        }
+        set.Add(value);
+    }
+
+    private static void Remove<TKey>(Dictionary<TKey, HashSet<ObjectKey>> d, TKey key, ObjectKey value) where TKey : notnull
+    {
+        if (d.TryGetValue(key, out var set) && set.Remove(value) && set.Count == 0)
+        {
+            d.Remove(key);
+        }
+    }
+}

@@ -1,0 +1,146 @@
+using System.Collections.Immutable;
+
+namespace PostureExporter.Engine.Model;
+
+/// <summary>The kinds the model knows, by their API kind name.</summary>
+public static class Kinds
+{
+    public const string Namespace = "Namespace";
+    public const string Pod = "Pod";
+    public const string ServiceAccount = "ServiceAccount";
+    public const string LimitRange = "LimitRange";
+    public const string Node = "Node";
+    public const string Role = "Role";
+    public const string ClusterRole = "ClusterRole";
+    public const string RoleBinding = "RoleBinding";
+    public const string ClusterRoleBinding = "ClusterRoleBinding";
+    public const string NetworkPolicy = "NetworkPolicy";
+    public const string Ingress = "Ingress";
+    public const string Deployment = "Deployment";
+    public const string ReplicaSet = "ReplicaSet";
+    public const string StatefulSet = "StatefulSet";
+    public const string DaemonSet = "DaemonSet";
+    public const string Job = "Job";
+    public const string CronJob = "CronJob";
+    public const string ReplicationController = "ReplicationController";
+
+    public static readonly ImmutableHashSet<string> Workloads = ImmutableHashSet.Create(
+        Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, ReplicationController);
+
+    public static readonly ImmutableHashSet<string> ClusterScoped = ImmutableHashSet.Create(
+        Namespace, Node, ClusterRole, ClusterRoleBinding);
+}
+
+/// <summary>Identity of one object in the model: kind, namespace ("" when cluster-scoped) and name.</summary>
+public readonly record struct ObjectKey(string Kind, string Namespace, string Name)
+{
+    public override string ToString() => Namespace.Length == 0 ? $"{Kind}/{Name}" : $"{Kind}/{Namespace}/{Name}";
+}
+
+/// <summary>A controller ownerReference, kept so that a pod can be resolved to the workload a person fixes.</summary>
+public sealed record OwnerRef(string Kind, string Name);
+
+/// <summary>
+/// Every projection carries its identity, its controller owner and the annotations the engine reads
+/// (the posture-exporter.io/ waiver annotations only: the rest of an object's annotations is not kept).
+/// </summary>
+public abstract record ModelObject(ObjectKey Key)
+{
+    public ImmutableDictionary<string, string> Annotations { get; init; } = ImmutableDictionary<string, string>.Empty;
+    public OwnerRef? Controller { get; init; }
+    public string ResourceVersion { get; init; } = "";
+}
+
+/// <summary>securityContext fields that controls read, from a pod or a container.</summary>
+public sealed record SecuritySettings(
+    long? RunAsUser = null,
+    bool? RunAsNonRoot = null,
+    bool? Privileged = null,
+    bool? AllowPrivilegeEscalation = null,
+    bool? ReadOnlyRootFilesystem = null,
+    ImmutableArray<string> CapabilitiesAdd = default,
+    ImmutableArray<string> CapabilitiesDrop = default,
+    string? SeccompProfileType = null)
+{
+    public static readonly SecuritySettings None = new();
+    public ImmutableArray<string> Add => CapabilitiesAdd.IsDefault ? [] : CapabilitiesAdd;
+    public ImmutableArray<string> Drop => CapabilitiesDrop.IsDefault ? [] : CapabilitiesDrop;
+}
+
+public enum ContainerType { Init, Regular, Ephemeral }
+
+public sealed record ContainerSpec(
+    string Name,
+    ContainerType Type,
+    string Image,
+    SecuritySettings Security,
+    bool HasMemoryLimit,
+    bool HasCpuLimit,
+    ImmutableArray<int> HostPorts,
+    ImmutableArray<string> LiteralEnvNames);
+
+/// <summary>What a pod (or a pod template) runs: the part of a PodSpec the controls read.</summary>
+public sealed record PodSpecInfo(
+    string ServiceAccountName,
+    bool? AutomountServiceAccountToken,
+    bool HostPid,
+    bool HostIpc,
+    bool HostNetwork,
+    ImmutableArray<string> HostPathVolumes,
+    SecuritySettings PodSecurity,
+    ImmutableArray<ContainerSpec> Containers)
+{
+    /// <summary>The ServiceAccount the pod runs as; an empty field means the namespace's "default".</summary>
+    public string EffectiveServiceAccount => ServiceAccountName.Length == 0 ? "default" : ServiceAccountName;
+}
+
+public sealed record PodInfo(ObjectKey Key, PodSpecInfo Spec, bool Live) : ModelObject(Key)
+{
+    /// <summary>Set only for static kube-apiserver pods (kube-system, label component=kube-apiserver).</summary>
+    public ImmutableArray<string> ApiServerCommand { get; init; }
+    public bool IsApiServer => !ApiServerCommand.IsDefault;
+}
+
+/// <summary>Deployment, StatefulSet, DaemonSet, CronJob, Job, ReplicaSet or ReplicationController.</summary>
+public sealed record WorkloadInfo(ObjectKey Key, PodSpecInfo? Template) : ModelObject(Key);
+
+public sealed record NamespaceInfo(ObjectKey Key, ImmutableDictionary<string, string> Labels) : ModelObject(Key);
+
+public sealed record ServiceAccountInfo(ObjectKey Key, bool? AutomountServiceAccountToken) : ModelObject(Key);
+
+/// <summary>Container-type LimitRange defaults, which admission applies to containers that set no limits.</summary>
+public sealed record LimitRangeInfo(ObjectKey Key, bool DefaultsMemoryLimit, bool DefaultsCpuLimit) : ModelObject(Key);
+
+public sealed record NetworkPolicyInfo(
+    ObjectKey Key,
+    bool SelectsAllPods,
+    bool AffectsIngress,
+    bool AffectsEgress,
+    int IngressRuleCount,
+    int EgressRuleCount,
+    ImmutableArray<PolicyPort> EgressPorts,
+    bool EgressAllowsAllPorts) : ModelObject(Key);
+
+/// <summary>A port of an egress rule; Port null means every port of that protocol.</summary>
+public sealed record PolicyPort(string Protocol, int? Port, string? NamedPort);
+
+public sealed record PolicyRule(ImmutableArray<string> Verbs, ImmutableArray<string> Resources, ImmutableArray<string> ApiGroups);
+
+public sealed record RoleInfo(ObjectKey Key, ImmutableArray<PolicyRule> Rules, bool BuiltIn, bool Aggregated) : ModelObject(Key);
+
+public sealed record RbacSubject(string Kind, string Name, string Namespace)
+{
+    public override string ToString() => Namespace.Length == 0 ? $"{Kind}/{Name}" : $"{Kind}/{Namespace}/{Name}";
+}
+
+public sealed record BindingInfo(ObjectKey Key, string RoleKind, string RoleName, ImmutableArray<RbacSubject> Subjects) : ModelObject(Key)
+{
+    /// <summary>The role this binding grants: a ClusterRole, or a Role in the binding's own namespace.</summary>
+    public ObjectKey RoleKey => RoleKind == Kinds.ClusterRole
+        ? new ObjectKey(Kinds.ClusterRole, "", RoleName)
+        : new ObjectKey(Kinds.Role, Key.Namespace, RoleName);
+}
+
+public sealed record IngressInfo(ObjectKey Key, ImmutableArray<string> RuleHosts, ImmutableArray<string> TlsHosts, bool HasTls) : ModelObject(Key);
+
+public sealed record NodeInfo(ObjectKey Key, string KubeletVersion) : ModelObject(Key);
