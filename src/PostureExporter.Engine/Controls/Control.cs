@@ -85,6 +85,25 @@ public abstract class Control
 
     public abstract SubjectScope Scope { get; }
 
+    /// <summary>The API kinds this control reads; the informers watch the union over enabled controls.</summary>
+    public virtual IReadOnlyList<string> Reads => ScopeReads(Scope);
+
+    public static IReadOnlyList<string> ScopeReads(SubjectScope scope) => scope switch
+    {
+        SubjectScope.Workload =>
+        [
+            Kinds.Pod, Kinds.Deployment, Kinds.ReplicaSet, Kinds.StatefulSet, Kinds.DaemonSet, Kinds.Job,
+            Kinds.CronJob, Kinds.ReplicationController, Kinds.LimitRange,
+        ],
+        SubjectScope.Namespace => [Kinds.Namespace, Kinds.NetworkPolicy],
+        SubjectScope.Role => [Kinds.Role, Kinds.ClusterRole, Kinds.RoleBinding, Kinds.ClusterRoleBinding],
+        SubjectScope.Binding => [Kinds.RoleBinding, Kinds.ClusterRoleBinding],
+        SubjectScope.Ingress => [Kinds.Ingress],
+        SubjectScope.Node => [Kinds.Node],
+        SubjectScope.ApiServer => [Kinds.Pod],
+        _ => [],
+    };
+
     /// <summary>
     /// False when the control cannot judge this cluster at all (no API server pod visible, no registries
     /// configured); such a control is reported as not applicable, never as passing.

@@ -19,8 +19,16 @@ public sealed class ClusterModel
     private readonly Dictionary<ObjectKey, HashSet<ObjectKey>> _bindingsByRole = [];
     private readonly Dictionary<string, int> _grants = [];
     private readonly HashSet<ObjectKey> _apiServerPods = [];
+    private readonly Dictionary<string, int> _kindCounts = [];
 
     public int Count => _objects.Count;
+
+    /// <summary>Objects of one kind in the model.</summary>
+    public int CountOf(string kind) => _kindCounts.GetValueOrDefault(kind);
+
+    /// <summary>Keys of every object of one kind (for reconciling after a relist).</summary>
+    public IEnumerable<ObjectKey> KeysOf(string kind) =>
+        _byNamespace.Where(kv => kv.Key.Kind == kind).SelectMany(kv => kv.Value.Values.Select(o => o.Key));
 
     public IEnumerable<ModelObject> Objects => _objects.Values;
 
@@ -57,6 +65,10 @@ public sealed class ClusterModel
         {
             Unindex(old, dirty);
         }
+        else
+        {
+            _kindCounts[obj.Key.Kind] = _kindCounts.GetValueOrDefault(obj.Key.Kind) + 1;
+        }
         _objects[obj.Key] = obj;
         Index(obj, dirty);
         return dirty;
@@ -68,6 +80,7 @@ public sealed class ClusterModel
         var dirty = new HashSet<SubjectRef>();
         if (_objects.Remove(key, out var old))
         {
+            _kindCounts[key.Kind]--;
             Unindex(old, dirty);
             AfterRemove(old, dirty);
         }

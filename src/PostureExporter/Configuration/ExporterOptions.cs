@@ -1,0 +1,224 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Configuration;
+using PostureExporter.Cli;
+using PostureExporter.Engine;
+using PostureExporter.Engine.Controls;
+using PostureExporter.Engine.Findings;
+using PostureExporter.Engine.Model;
+
+namespace PostureExporter.Configuration;
+
+/// <summary>A configuration value that cannot be used; the message names the setting.</summary>
+internal sealed class ConfigurationException(string message) : Exception(message);
+
+/// <summary>The process's settings, bound from the configuration file, POSTURE_ environment variables and flags.</summary>
+internal sealed class ExporterOptions
+{
+    public string Listen { get; set; } = "0.0.0.0:9917";
+    public string? Kubeconfig { get; set; }
+    public string? Context { get; set; }
+    public bool Demo { get; set; }
+    public string DemoApiListen { get; set; } = "127.0.0.1:6443";
+    public int DemoChurn { get; set; } = 6;
+    public string WatchIdleTimeout { get; set; } = "3m";
+    /// <summary>A watch down for longer than this makes /healthz fail.</summary>
+    public string WatchDownHealthBound { get; set; } = "5m";
+    public PostureOptions Posture { get; set; } = new();
+
+    public TimeSpan WatchIdle { get; private set; }
+    public TimeSpan WatchDownBound { get; private set; }
+
+    /// <summary>Binds and validates; throws ConfigurationException naming the first bad setting.</summary>
+    public static ExporterOptions Load(IConfiguration configuration)
+    {
+        ExporterOptions options;
+        try
+        {
+            options = configuration.Get<ExporterOptions>(o => o.ErrorOnUnknownConfiguration = false) ?? new ExporterOptions();
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new ConfigurationException(e.InnerException is null ? e.Message : $"{e.Message} ({e.InnerException.Message})");
+        }
+        options.Validate();
+        return options;
+    }
+
+    private void Validate()
+    {
+        if (!CommandLine.TryParseHostPort(Listen, out _, out _))
+        {
+            throw new ConfigurationException($"Listen: \"{Listen}\" is not HOST:PORT");
+        }
+        if (!CommandLine.TryParseHostPort(DemoApiListen, out _, out _))
+        {
+            throw new ConfigurationException($"DemoApiListen: \"{DemoApiListen}\" is not HOST:PORT");
+        }
+        if (DemoChurn < 0)
+        {
+            throw new ConfigurationException($"DemoChurn: {DemoChurn} is negative");
+        }
+        WatchIdle = Duration(nameof(WatchIdleTimeout), WatchIdleTimeout);
+        WatchDownBound = Duration(nameof(WatchDownHealthBound), WatchDownHealthBound);
+    }
+
+    private static TimeSpan Duration(string name, string value) =>
+        CommandLine.TryParseDuration(value, out var d) && d > TimeSpan.Zero
+            ? d
+            : throw new ConfigurationException($"{name}: \"{value}\" is not a duration such as 30s, 3m or 1h");
+}
+
+/// <summary>The engine's settings as written in configuration (section "Posture").</summary>
+internal sealed class PostureOptions
+{
+    public List<string>? SystemNamespaces { get; set; }
+    public List<string>? ExpectedClusterAdminSubjects { get; set; }
+    public bool RequireCpuLimits { get; set; } = true;
+    public string CredentialEnvPattern { get; set; } = PostureSettings.DefaultCredentialPattern;
+    public List<string> AllowedRegistries { get; set; } = [];
+    public string ProductionSelector { get; set; } = "environment in (prod, production)";
+    public int KubeletMaxMinorSkew { get; set; } = 1;
+    public bool AllowAnnotationWaivers { get; set; } = true;
+    public List<string> UnwaivableControls { get; set; } = [];
+    public List<WaiverOptions> Waivers { get; set; } = [];
+    public List<string>? EnabledControls { get; set; }
+    public List<string> DisabledControls { get; set; } = [];
+    public Dictionary<string, string> SeverityOverrides { get; set; } = [];
+    public List<string> NamespaceInfoLabels { get; set; } = [];
+    public int MaxDetailSeries { get; set; } = 20000;
+
+    /// <summary>Turns the options into engine settings; throws ConfigurationException naming the bad setting.</summary>
+    public PostureSettings ToSettings()
+    {
+        const string p = "Posture:";
+        var settings = PostureSettings.Default;
+        if (SystemNamespaces is not null)
+        {
+            settings = settings with { SystemNamespaces = SystemNamespaces.ToImmutableHashSet(StringComparer.Ordinal) };
+        }
+        if (ExpectedClusterAdminSubjects is not null)
+        {
+            settings = settings with
+            {
+                ExpectedClusterAdminSubjects = ExpectedClusterAdminSubjects.Select((s, i) => ParseSubject(s, $"{p}ExpectedClusterAdminSubjects:{i}")).ToImmutableArray(),
+            };
+        }
+        Regex credential;
+        try
+        {
+            credential = new Regex(CredentialEnvPattern, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+        }
+        catch (ArgumentException e)
+        {
+            throw new ConfigurationException($"{p}CredentialEnvPattern: not a valid regular expression ({e.Message})");
+        }
+        LabelSelector production;
+        try
+        {
+            production = LabelSelector.Parse(ProductionSelector);
+        }
+        catch (FormatException e)
+        {
+            throw new ConfigurationException($"{p}ProductionSelector: {e.Message}");
+        }
+        if (KubeletMaxMinorSkew < 0)
+        {
+            throw new ConfigurationException($"{p}KubeletMaxMinorSkew: {KubeletMaxMinorSkew} is negative");
+        }
+        if (MaxDetailSeries < 0)
+        {
+            throw new ConfigurationException($"{p}MaxDetailSeries: {MaxDetailSeries} is negative");
+        }
+        CheckControls(UnwaivableControls, $"{p}UnwaivableControls");
+        CheckControls(DisabledControls, $"{p}DisabledControls");
+        if (EnabledControls is not null)
+        {
+            CheckControls(EnabledControls, $"{p}EnabledControls");
+        }
+        var severities = ImmutableDictionary.CreateBuilder<string, Severity>();
+        foreach (var (id, text) in SeverityOverrides)
+        {
+            CheckControls([id], $"{p}SeverityOverrides");
+            if (!SeverityNames.TryParse(text, out var sev))
+            {
+                throw new ConfigurationException($"{p}SeverityOverrides:{id}: \"{text}\" is not critical, high, medium or low");
+            }
+            severities[id] = sev;
+        }
+        return settings with
+        {
+            RequireCpuLimits = RequireCpuLimits,
+            CredentialEnvPattern = credential,
+            AllowedRegistries = AllowedRegistries.ToImmutableArray(),
+            ProductionSelector = production,
+            KubeletMaxMinorSkew = KubeletMaxMinorSkew,
+            AllowAnnotationWaivers = AllowAnnotationWaivers,
+            UnwaivableControls = UnwaivableControls.ToImmutableHashSet(),
+            Waivers = Waivers.Select((w, i) => w.ToWaiver($"{p}Waivers:{i}")).ToImmutableArray(),
+            EnabledControls = EnabledControls?.ToImmutableHashSet(),
+            DisabledControls = DisabledControls.ToImmutableHashSet(),
+            SeverityOverrides = severities.ToImmutable(),
+        };
+    }
+
+    internal static void CheckControls(IEnumerable<string> ids, string setting)
+    {
+        foreach (var id in ids)
+        {
+            if (ControlCatalog.Find(id) is null)
+            {
+                throw new ConfigurationException($"{setting}: unknown control \"{id}\"");
+            }
+        }
+    }
+
+    /// <summary>"Group/system:masters", "User/alice" or "ServiceAccount/namespace/name".</summary>
+    private static RbacSubject ParseSubject(string text, string setting)
+    {
+        var parts = text.Split('/');
+        return parts switch
+        {
+            ["ServiceAccount", var ns, var name] when ns.Length > 0 && name.Length > 0 => new RbacSubject("ServiceAccount", name, ns),
+            [("Group" or "User") and var kind, var name] when name.Length > 0 => new RbacSubject(kind, name, ""),
+            _ => throw new ConfigurationException($"{setting}: \"{text}\" is not Group/NAME, User/NAME or ServiceAccount/NAMESPACE/NAME"),
+        };
+    }
+}
+
+/// <summary>A central waiver as written in configuration.</summary>
+internal sealed class WaiverOptions
+{
+    public string? Control { get; set; }
+    public string Namespace { get; set; } = "*";
+    public string? Kind { get; set; }
+    public string Name { get; set; } = "*";
+    public string? Reason { get; set; }
+    public string? Owner { get; set; }
+    public string? Ticket { get; set; }
+    public string? Until { get; set; }
+
+    public CentralWaiver ToWaiver(string setting)
+    {
+        if (string.IsNullOrWhiteSpace(Control))
+        {
+            throw new ConfigurationException($"{setting}:Control: required");
+        }
+        PostureOptions.CheckControls([Control], $"{setting}:Control");
+        if (string.IsNullOrWhiteSpace(Reason))
+        {
+            throw new ConfigurationException($"{setting}:Reason: required (a waiver must say why)");
+        }
+        DateOnly? until = null;
+        if (!string.IsNullOrWhiteSpace(Until))
+        {
+            if (!DateOnly.TryParseExact(Until.Trim(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d))
+            {
+                throw new ConfigurationException($"{setting}:Until: \"{Until}\" is not a YYYY-MM-DD date");
+            }
+            until = d;
+        }
+        return new CentralWaiver(Control, Namespace, Kind, Name, Reason.Trim(), Owner, Ticket, until);
+    }
+}

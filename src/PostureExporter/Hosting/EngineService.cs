@@ -1,0 +1,147 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using PostureExporter.Engine.Findings;
+using PostureExporter.Engine.Model;
+using PostureExporter.Informers;
+using PostureExporter.Metrics;
+
+namespace PostureExporter.Hosting;
+
+/// <summary>
+/// The single writer: applies informer events to the model and the findings index in arrival order, and so to
+/// the metrics. One thread owns the engine, so the engine needs no locks.
+/// </summary>
+internal sealed partial class EngineService(
+    Channel<InformerEvent> channel,
+    FindingsIndex index,
+    PostureMetrics metrics,
+    ExporterHealthMetrics health,
+    ExporterState state,
+    TimeProvider time,
+    ILogger<EngineService> logger) : BackgroundService
+{
+    private static readonly TimeSpan WaiverCheckInterval = TimeSpan.FromMinutes(1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var reader = channel.Reader;
+        var changedNamespaces = new HashSet<string>();
+        var nextWaiverCheck = time.GetUtcNow() + WaiverCheckInterval;
+        metrics.RefreshDerived(index, changedNamespaces, bindingsChanged: true);
+        using var waiverTimer = new PeriodicTimer(WaiverCheckInterval, time);
+        var tick = waiverTimer.WaitForNextTickAsync(stoppingToken).AsTask();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var read = reader.WaitToReadAsync(stoppingToken).AsTask();
+            var done = await Task.WhenAny(read, tick);
+            if (done == tick)
+            {
+                if (!await tick)
+                {
+                    break;
+                }
+                index.RefreshExpiredWaivers(time.GetUtcNow());
+                tick = waiverTimer.WaitForNextTickAsync(stoppingToken).AsTask();
+                if (!read.IsCompleted)
+                {
+                    continue;
+                }
+            }
+            if (!await read)
+            {
+                break;
+            }
+            var bindingsChanged = false;
+            var kinds = new HashSet<string>();
+            while (reader.TryRead(out var e))
+            {
+                Apply(e, changedNamespaces, ref bindingsChanged);
+                kinds.Add(e.Resource.Kind);
+                if (e is Relisted)
+                {
+                    state.MarkApplied(e.Resource.Resource);
+                }
+            }
+            foreach (var resource in state.Resources.Where(r => kinds.Contains(r.Kind)))
+            {
+                health.InformerObjects.WithLabels(resource.Resource).Set(index.Model.CountOf(resource.Kind));
+            }
+            metrics.RefreshDerived(index, changedNamespaces, bindingsChanged);
+            health.InvalidWaivers.Set(index.WaiverProblems.Count);
+            changedNamespaces.Clear();
+        }
+    }
+
+    private void Apply(InformerEvent e, HashSet<string> changedNamespaces, ref bool bindingsChanged)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var now = time.GetUtcNow();
+        try
+        {
+            switch (e)
+            {
+                case ObjectUpserted u:
+                    // A duplicate event (same resourceVersion as what is held) changes nothing.
+                    if (index.Model.Get(u.Object.Key) is { } held && held.ResourceVersion.Length > 0 && held.ResourceVersion == u.Object.ResourceVersion)
+                    {
+                        return;
+                    }
+                    index.Upsert(u.Object, now);
+                    Note(u.Object.Key, changedNamespaces, ref bindingsChanged);
+                    break;
+                case ObjectDeleted d:
+                    index.Delete(d.Key, now);
+                    Note(d.Key, changedNamespaces, ref bindingsChanged);
+                    break;
+                case Relisted r:
+                    var keep = r.Objects.Select(o => o.Key).ToHashSet();
+                    foreach (var gone in index.Model.KeysOf(r.Resource.Kind).Where(k => !keep.Contains(k)).ToList())
+                    {
+                        index.Delete(gone, now);
+                        Note(gone, changedNamespaces, ref bindingsChanged);
+                    }
+                    foreach (var o in r.Objects)
+                    {
+                        if (index.Model.Get(o.Key) is { } existing && existing.ResourceVersion.Length > 0 && existing.ResourceVersion == o.ResourceVersion)
+                        {
+                            continue;
+                        }
+                        index.Upsert(o, now);
+                        Note(o.Key, changedNamespaces, ref bindingsChanged);
+                    }
+                    LogRelisted(logger, r.Resource.Resource, r.Objects.Count);
+                    break;
+            }
+        }
+        catch (Exception ex)
+        {
+            // A bug in one control must not stop the exporter: log it, count it, go on.
+            health.DecodeErrors.WithLabels(e.Resource.Resource).Inc();
+            LogApplyFailed(logger, ex, e.Resource.Resource);
+        }
+        finally
+        {
+            health.Evaluation.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        }
+    }
+
+    private static void Note(ObjectKey key, HashSet<string> changedNamespaces, ref bool bindingsChanged)
+    {
+        if (key.Kind == Kinds.Namespace)
+        {
+            changedNamespaces.Add(key.Name);
+        }
+        else if (key.Kind is Kinds.ClusterRoleBinding or Kinds.RoleBinding)
+        {
+            bindingsChanged = true;
+        }
+    }
+
+    [LoggerMessage(EventId = 200, Level = LogLevel.Debug, Message = "applied a relist of {Resource}: {Count} objects")]
+    private static partial void LogRelisted(ILogger logger, string resource, int count);
+
+    [LoggerMessage(EventId = 201, Level = LogLevel.Error, Message = "applying a change to {Resource} failed; skipped and counted")]
+    private static partial void LogApplyFailed(ILogger logger, Exception exception, string resource);
+}

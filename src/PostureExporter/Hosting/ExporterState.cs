@@ -1,0 +1,33 @@
+using System.Collections.Concurrent;
+using PostureExporter.Informers;
+
+namespace PostureExporter.Hosting;
+
+/// <summary>What /readyz and /healthz read: the informers and whether their first list reached the index.</summary>
+internal sealed class ExporterState(IReadOnlyList<ResourceInformer> informers, TimeProvider time, TimeSpan watchDownBound)
+{
+    private readonly ConcurrentDictionary<string, bool> _applied = new();
+
+    public IReadOnlyList<ResourceInformer> Informers => informers;
+
+    public IEnumerable<ResourceDescriptor> Resources => informers.Select(i => i.Resource);
+
+    public void MarkApplied(string resource) => _applied[resource] = true;
+
+    /// <summary>Ready once every informer's initial list has been applied to the findings index.</summary>
+    public bool IsReady(out string detail)
+    {
+        var pending = informers.Where(i => !_applied.ContainsKey(i.Resource.Resource)).Select(i => i.Resource.Resource).ToList();
+        detail = pending.Count == 0 ? "ok" : "waiting for the initial list of: " + string.Join(", ", pending);
+        return pending.Count == 0;
+    }
+
+    /// <summary>Healthy unless some watch has been down longer than the configured bound.</summary>
+    public bool IsHealthy(out string detail)
+    {
+        var now = time.GetUtcNow();
+        var down = informers.Where(i => i.DownSince is { } since && now - since > watchDownBound).Select(i => i.Resource.Resource).ToList();
+        detail = down.Count == 0 ? "ok" : $"watch down for more than {watchDownBound}: " + string.Join(", ", down);
+        return down.Count == 0;
+    }
+}

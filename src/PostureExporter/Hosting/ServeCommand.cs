@@ -1,0 +1,107 @@
+using System.Reflection;
+using System.Threading.Channels;
+using k8s;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using PostureExporter.Cli;
+using PostureExporter.Configuration;
+using PostureExporter.Demo;
+using PostureExporter.Engine;
+using PostureExporter.Engine.Findings;
+using PostureExporter.Engine.Model;
+using PostureExporter.Http;
+using PostureExporter.Informers;
+using PostureExporter.Metrics;
+using PostureExporter.Simulator;
+using Prometheus;
+
+namespace PostureExporter.Hosting;
+
+/// <summary>serve: watch the cluster and keep the posture metrics current.</summary>
+internal static partial class ServeCommand
+{
+    public static string Version => typeof(ServeCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
+
+    public static async Task<int> RunAsync(IConfiguration configuration, ExporterOptions options, PostureSettings settings)
+    {
+        await using var demo = options.Demo ? await DemoCluster.StartAsync(options.DemoApiListen, CancellationToken.None) : null;
+        var clientConfig = KubeClientFactory.Configure(options, demo?.BaseAddress);
+        using var client = new Kubernetes(clientConfig);
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Configuration.AddConfiguration(configuration);
+        // Validated at load, so this cannot fail here.
+        _ = CommandLine.TryParseHostPort(options.Listen, out var host, out var port);
+        builder.WebHost.UseUrls($"http://{(host is "0.0.0.0" or "*" ? "+" : host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host)}:{port}");
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss ";
+        });
+        builder.Services.AddPostureExporter(options, settings, client, demo);
+
+        await using var app = builder.Build();
+        app.MapExporterEndpoints(app.Services.GetRequiredService<CollectorRegistry>(), app.Services.GetRequiredService<ExporterState>());
+        await app.StartAsync();
+
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("PostureExporter");
+        var url = app.Urls.FirstOrDefault() ?? options.Listen;
+        LogListening(logger, url.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/') + "/metrics");
+        if (demo is not null)
+        {
+            LogDemo(logger, demo.BaseAddress.ToString().TrimEnd('/'));
+        }
+        await app.WaitForShutdownAsync();
+        return 0;
+    }
+
+    /// <summary>All of the exporter's wiring in one place.</summary>
+    public static IServiceCollection AddPostureExporter(this IServiceCollection services, ExporterOptions options, PostureSettings settings, IKubernetes client, SimulatedCluster? demo)
+    {
+        var registry = Prometheus.Metrics.NewCustomRegistry();
+        var time = TimeProvider.System;
+        var health = new ExporterHealthMetrics(registry, Version, Environment.GetEnvironmentVariable("POSTURE_REVISION") ?? "unknown");
+        var metrics = new PostureMetrics(registry, settings, options.Posture.MaxDetailSeries, options.Posture.NamespaceInfoLabels);
+        var index = new FindingsIndex(new ClusterModel(), settings, metrics);
+        var channel = Channel.CreateBounded<InformerEvent>(new BoundedChannelOptions(10_000) { SingleReader = true });
+        var timing = new InformerTiming(options.WatchIdle);
+
+        services.AddSingleton(registry);
+        services.AddSingleton(time);
+        services.AddSingleton(health);
+        services.AddSingleton(metrics);
+        services.AddSingleton(index);
+        services.AddSingleton(channel);
+        services.AddSingleton(sp =>
+        {
+            var loggers = sp.GetRequiredService<ILoggerFactory>();
+            var kinds = index.Controls.SelectMany(c => c.Reads).Distinct();
+            var informers = ResourceDescriptor.For(kinds)
+                .Select(d => new ResourceInformer(d, client, channel.Writer, health, timing, time, loggers.CreateLogger($"PostureExporter.Informers.{d.Resource}")))
+                .ToList();
+            foreach (var i in informers)
+            {
+                health.InformerSynced.WithLabels(i.Resource.Resource).Set(0);
+            }
+            return new ExporterState(informers, time, options.WatchDownBound);
+        });
+        services.AddHostedService<EngineService>();
+        services.AddHostedService<InformerService>();
+        if (demo is not null)
+        {
+            services.AddSingleton(demo);
+            services.AddHostedService(sp => new DemoChurnService(demo, options.DemoChurn, time, sp.GetRequiredService<ILogger<DemoChurnService>>()));
+        }
+        return services;
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "posture-exporter serving metrics at {Url}")]
+    private static partial void LogListening(ILogger logger, string url);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "demo cluster API at {Server}; try: KUBECONFIG=/dev/null kubectl --server {Server} get pods -A")]
+    private static partial void LogDemo(ILogger logger, string server);
+}

@@ -1,0 +1,272 @@
+using System.Threading.Channels;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.Retry;
+using PostureExporter.Engine.Model;
+using PostureExporter.Metrics;
+
+namespace PostureExporter.Informers;
+
+/// <summary>Informer timing; the defaults are for production, tests shorten them.</summary>
+internal sealed record InformerTiming(TimeSpan IdleTimeout, int PageSize = 500, int MinWatchSeconds = 300)
+{
+    public static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(500);
+    /// <summary>A watch that stayed up this long resets the backoff when it ends.</summary>
+    public static readonly TimeSpan HealthyPeriod = TimeSpan.FromSeconds(60);
+}
+
+/// <summary>
+/// A reflector for one kind: paginated LIST, then WATCH from the list's resourceVersion with bookmarks; relist
+/// on 410 Gone; reconnect with jittered exponential backoff (Polly). The client-side idle deadline exists
+/// because the client's watch has no timeout of its own and hangs forever on a silently dropped connection.
+/// </summary>
+internal sealed partial class ResourceInformer(
+    ResourceDescriptor resource,
+    IKubernetes client,
+    ChannelWriter<InformerEvent> events,
+    ExporterHealthMetrics health,
+    InformerTiming timing,
+    TimeProvider time,
+    ILogger logger)
+{
+    private volatile bool _synced;
+    private string? _resourceVersion;
+    private DateTimeOffset? _downSince;
+
+    public ResourceDescriptor Resource => resource;
+
+    /// <summary>True once a LIST was applied and the watch is live.</summary>
+    public bool HasSynced => _synced;
+
+    /// <summary>When the watch went down (null while it is up or before the first sync).</summary>
+    public DateTimeOffset? DownSince => _downSince;
+
+    /// <summary>True once the first LIST was applied; stays true through later outages (the state is kept).</summary>
+    public bool EverSynced { get; private set; }
+
+    private sealed class WatchEnded(string reason, bool relist) : Exception(reason)
+    {
+        public string Reason { get; } = reason;
+        public bool Relist { get; } = relist;
+    }
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        var pipeline = new ResiliencePipelineBuilder()
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not OperationCanceledException || !ct.IsCancellationRequested),
+                MaxRetryAttempts = int.MaxValue,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = InformerTiming.FirstBackoff,
+                MaxDelay = InformerTiming.MaxBackoff,
+                DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Exception)),
+                OnRetry = args =>
+                {
+                    MarkDown();
+                    var reason = args.Outcome.Exception is WatchEnded w ? w.Reason : ReasonOf(args.Outcome.Exception);
+                    health.WatchRestarts.WithLabels(resource.Resource, reason).Inc();
+                    LogRetry(logger, resource.Resource, reason, args.RetryDelay, args.Outcome.Exception?.Message);
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .Build();
+
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                // Each healthy watch ends by returning, so the next ExecuteAsync starts the backoff afresh.
+                await pipeline.ExecuteAsync(async token => await ListAndWatchOnceAsync(token), ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                break;
+            }
+        }
+        _synced = false;
+    }
+
+    private void MarkDown()
+    {
+        _synced = false;
+        _downSince ??= time.GetUtcNow();
+        health.InformerSynced.WithLabels(resource.Resource).Set(0);
+    }
+
+    private static TimeSpan? RetryAfter(Exception? e) =>
+        e is HttpOperationException { Response: { } r } && (int)r.StatusCode == 429
+            && r.Headers.TryGetValue("Retry-After", out var values)
+            && int.TryParse(values.FirstOrDefault(), out var seconds) && seconds > 0
+            ? TimeSpan.FromSeconds(Math.Min(seconds, 300))
+            : null;
+
+    private static string ReasonOf(Exception? e) => e switch
+    {
+        HttpOperationException { Response: { } r } => $"http_{(int)r.StatusCode}",
+        HttpRequestException => "connection",
+        IOException => "connection",
+        OperationCanceledException => "idle_timeout",
+        _ => "error",
+    };
+
+    private async Task ListAndWatchOnceAsync(CancellationToken ct)
+    {
+        if (_resourceVersion is null)
+        {
+            await ListAsync(ct);
+        }
+        var started = time.GetUtcNow();
+        try
+        {
+            await WatchAsync(ct);
+        }
+        catch (WatchEnded e) when (!e.Relist && IsHealthyEnd(e, time.GetUtcNow() - started))
+        {
+            // The server ended a watch that worked (its timeoutSeconds), or a long healthy watch broke:
+            // reconnect at once, with the backoff reset and without marking the kind unsynced.
+            health.WatchRestarts.WithLabels(resource.Resource, e.Reason).Inc();
+        }
+    }
+
+    private static bool IsHealthyEnd(WatchEnded e, TimeSpan lasted) =>
+        lasted > InformerTiming.HealthyPeriod || (e.Reason == "closed" && lasted > TimeSpan.FromSeconds(1));
+
+    private async Task ListAsync(CancellationToken ct)
+    {
+        var all = new List<ModelObject>();
+        string? cont = null;
+        string rv;
+        do
+        {
+            ListPage page;
+            try
+            {
+                page = await resource.List(client, cont, timing.PageSize, ct);
+            }
+            catch (HttpOperationException e) when ((int?)e.Response?.StatusCode == 410 && cont is not null)
+            {
+                // The continue token expired mid-list: start the list again.
+                throw new WatchEnded("list_expired", relist: true);
+            }
+            foreach (var item in page.Items)
+            {
+                if (Project(item) is { } projected)
+                {
+                    all.Add(projected);
+                }
+            }
+            rv = page.ResourceVersion;
+            cont = string.IsNullOrEmpty(page.Continue) ? null : page.Continue;
+        }
+        while (cont is not null);
+
+        await events.WriteAsync(new Relisted(resource, all), ct);
+        _resourceVersion = rv;
+        EverSynced = true;
+        LogListed(logger, resource.Resource, all.Count, rv);
+    }
+
+    private ModelObject? Project(IKubernetesObject<V1ObjectMeta> obj)
+    {
+        try
+        {
+            return Projector.Project(obj);
+        }
+        catch (Exception e)
+        {
+            health.DecodeErrors.WithLabels(resource.Resource).Inc();
+            LogDecodeError(logger, resource.Resource, $"{obj.Metadata?.NamespaceProperty}/{obj.Metadata?.Name}", e.Message);
+            return null;
+        }
+    }
+
+    private async Task WatchAsync(CancellationToken ct)
+    {
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        idle.CancelAfter(timing.IdleTimeout);
+        Exception? watchError = null;
+        // Server-side timeout spread between 1x and 2x the minimum, like client-go, so watches do not all end together.
+        var timeoutSeconds = timing.MinWatchSeconds + Random.Shared.Next(timing.MinWatchSeconds + 1);
+        var live = false;
+        try
+        {
+            await foreach (var (type, obj) in resource.Watch(client, _resourceVersion!, timeoutSeconds, e => watchError ??= e, idle.Token))
+            {
+                idle.CancelAfter(timing.IdleTimeout);
+                if (!live)
+                {
+                    MarkLive();
+                    live = true;
+                }
+                await HandleAsync(type, obj, ct);
+            }
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new WatchEnded("idle_timeout", relist: false);
+        }
+        if (watchError is not null)
+        {
+            if (IsGone(watchError))
+            {
+                _resourceVersion = null;
+                throw new WatchEnded("expired", relist: true);
+            }
+            throw new WatchEnded(ReasonOf(watchError), relist: false);
+        }
+        // The server closed the stream (timeoutSeconds): normal; resume from the last resourceVersion.
+        if (!live)
+        {
+            MarkLive();
+        }
+        throw new WatchEnded("closed", relist: false);
+    }
+
+    private void MarkLive()
+    {
+        _synced = true;
+        _downSince = null;
+        health.InformerSynced.WithLabels(resource.Resource).Set(1);
+    }
+
+    private static bool IsGone(Exception e) =>
+        e is KubernetesException { Status.Code: 410 } || e.Message.Contains("too old resource version", StringComparison.OrdinalIgnoreCase);
+
+    private async Task HandleAsync(WatchEventType type, IKubernetesObject<V1ObjectMeta>? obj, CancellationToken ct)
+    {
+        var typeName = type.ToString().ToUpperInvariant();
+        health.WatchEvents.WithLabels(resource.Resource, typeName).Inc();
+        health.LastEvent.WithLabels(resource.Resource).Set(time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0);
+        if (obj?.Metadata?.ResourceVersion is { Length: > 0 } rv)
+        {
+            _resourceVersion = rv;
+        }
+        switch (type)
+        {
+            case WatchEventType.Added or WatchEventType.Modified when obj is not null:
+                if (Project(obj) is { } projected)
+                {
+                    await events.WriteAsync(new ObjectUpserted(resource, projected, typeName), ct);
+                }
+                break;
+            case WatchEventType.Deleted when obj is not null:
+                await events.WriteAsync(new ObjectDeleted(resource, Projector.KeyOf(obj, resource.Kind)), ct);
+                break;
+        }
+    }
+
+    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "listed {Resource}: {Count} objects at resourceVersion {ResourceVersion}")]
+    private static partial void LogListed(ILogger logger, string resource, int count, string resourceVersion);
+
+    [LoggerMessage(EventId = 101, Level = LogLevel.Warning, Message = "watch of {Resource} restarts ({Reason}) in {Delay}: {Error}")]
+    private static partial void LogRetry(ILogger logger, string resource, string reason, TimeSpan delay, string? error);
+
+    [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "cannot read {Resource} {Object}: {Error}; skipped and counted")]
+    private static partial void LogDecodeError(ILogger logger, string resource, string @object, string error);
+}

@@ -1,0 +1,236 @@
+using System.Text;
+using PostureExporter.Engine;
+using PostureExporter.Engine.Controls;
+using PostureExporter.Engine.Controls.Rbac;
+using PostureExporter.Engine.Findings;
+using PostureExporter.Engine.Model;
+using Prometheus;
+
+namespace PostureExporter.Metrics;
+
+/// <summary>
+/// The posture_* metrics, kept current from the findings index's change events: a series exists exactly while
+/// its subject (or its control × namespace) does, so nothing goes stale. Called on the engine thread only;
+/// prometheus-net makes scrapes safe to run concurrently.
+/// </summary>
+internal sealed class PostureMetrics : IFindingsObserver
+{
+    private readonly PostureSettings _settings;
+    private readonly int _maxDetailSeries;
+    private readonly IReadOnlyList<string> _namespaceInfoLabels;
+    private readonly Gauge _violations;
+    private readonly Gauge _waived;
+    private readonly Gauge _checked;
+    private readonly Gauge _firstSeen;
+    private readonly Gauge _detailsDropped;
+    private readonly Counter _opened;
+    private readonly Counter _resolved;
+    private readonly Gauge _clusterAdmin;
+    private readonly Gauge _namespaceInfo;
+    private readonly Gauge _controlInfo;
+    private readonly Gauge _waiverExpiry;
+    private readonly HashSet<(string Control, string Namespace, string Kind, string Name)> _details = [];
+    private readonly Dictionary<string, string[]> _namespaceInfoSeries = [];
+    private readonly Dictionary<string, string[]> _controlInfoSeries = [];
+    private HashSet<string[]> _clusterAdminSeries = new(LabelsComparer.Instance);
+    private int _dropped;
+
+    public PostureMetrics(CollectorRegistry registry, PostureSettings settings, int maxDetailSeries, IReadOnlyList<string> namespaceInfoLabels)
+    {
+        _settings = settings;
+        _maxDetailSeries = maxDetailSeries;
+        _namespaceInfoLabels = namespaceInfoLabels;
+        var f = Prometheus.Metrics.WithCustomRegistry(registry);
+        _violations = f.CreateGauge("posture_violations", "Violating subjects per control and namespace, waived ones excluded; 0 while subjects are checked and none violates.",
+            "control", "severity", "section", "category", "namespace");
+        _waived = f.CreateGauge("posture_waived", "Subjects whose violation of the control is waived.", "control", "severity", "namespace");
+        _checked = f.CreateGauge("posture_checked", "Subjects the control evaluated (the score's denominator).", "control", "severity", "namespace");
+        _firstSeen = f.CreateGauge("posture_violation_first_seen_timestamp_seconds", "Unix time a violating subject was first seen violating; one series per violating subject, capped by maxDetailSeries.",
+            "control", "severity", "namespace", "kind", "name");
+        _detailsDropped = f.CreateGauge("posture_violation_details_dropped", "Violating subjects without a first-seen series because of the maxDetailSeries cap.");
+        _opened = f.CreateCounter("posture_violations_opened_total", "Violations that appeared (counts one that appears and vanishes between scrapes).", "control", "severity", "namespace");
+        _resolved = f.CreateCounter("posture_violations_resolved_total", "Violations that went away (fixed, waived, or subject deleted).", "control", "severity", "namespace");
+        _clusterAdmin = f.CreateGauge("posture_cluster_admin_subject", "1 per subject bound to cluster-admin, expected ones included (expected=\"true\").",
+            "binding_kind", "binding", "binding_namespace", "subject_kind", "subject", "subject_namespace", "expected");
+        _namespaceInfo = f.CreateGauge("posture_namespace_info", "1 per namespace, with its Pod Security enforce level and selected labels.",
+            ["namespace", "psa_enforce", .. namespaceInfoLabels.Select(LabelName)]);
+        _controlInfo = f.CreateGauge("posture_control_info", "1 per enabled control, with its metadata and whether it can judge this cluster.",
+            "control", "title", "section", "category", "severity", "applicable");
+        _waiverExpiry = f.CreateGauge("posture_waiver_expiry_timestamp_seconds", "Unix time an active waiver with an expiry ends.", "control", "namespace", "kind", "name");
+        _detailsDropped.Set(0);
+    }
+
+    /// <summary>A Prometheus label name for a Kubernetes label key (team, app.kubernetes.io/team → app_kubernetes_io_team).</summary>
+    public static string LabelName(string key)
+    {
+        var sb = new StringBuilder(key.Length);
+        foreach (var c in key)
+        {
+            sb.Append(char.IsAsciiLetterOrDigit(c) || c == '_' ? c : '_');
+        }
+        if (sb.Length == 0 || char.IsAsciiDigit(sb[0]))
+        {
+            sb.Insert(0, '_');
+        }
+        return sb.ToString();
+    }
+
+    private string Severity(Control c) =>
+        (_settings.SeverityOverrides.TryGetValue(c.Id, out var s) ? s : c.Metadata.Severity).Label();
+
+    public void CountsChanged(Control control, string ns, FindingCounts counts)
+    {
+        var m = control.Metadata;
+        var sev = Severity(control);
+        if (counts.IsEmpty)
+        {
+            _violations.RemoveLabelled(m.Id, sev, m.Section, m.Category, ns);
+            _waived.RemoveLabelled(m.Id, sev, ns);
+            _checked.RemoveLabelled(m.Id, sev, ns);
+            if (ns.Length > 0)
+            {
+                // The namespace has no subject left for this control: its counters go with it.
+                _opened.RemoveLabelled(m.Id, sev, ns);
+                _resolved.RemoveLabelled(m.Id, sev, ns);
+            }
+            return;
+        }
+        _violations.WithLabels(m.Id, sev, m.Section, m.Category, ns).Set(counts.Violations);
+        _waived.WithLabels(m.Id, sev, ns).Set(counts.Waived);
+        _checked.WithLabels(m.Id, sev, ns).Set(counts.Checked);
+        // Created at 0 before the first increment, so increase() sees the first violation too.
+        _opened.WithLabels(m.Id, sev, ns);
+        _resolved.WithLabels(m.Id, sev, ns);
+    }
+
+    public void FindingChanged(Finding? before, Finding? after)
+    {
+        var f = after ?? before!;
+        var m = f.Control.Metadata;
+        var sev = Severity(f.Control);
+        var detailKey = (m.Id, f.Namespace, f.Subject.Key.Kind, f.Subject.Key.Name);
+        var was = before?.Status == FindingStatus.Violation;
+        var now = after?.Status == FindingStatus.Violation;
+        if (!was && now)
+        {
+            _opened.WithLabels(m.Id, sev, f.Namespace).Inc();
+            if (_details.Count < _maxDetailSeries)
+            {
+                _details.Add(detailKey);
+                _firstSeen.WithLabels(m.Id, sev, f.Namespace, f.Subject.Key.Kind, f.Subject.Key.Name)
+                    .Set(after!.FirstSeen!.Value.ToUnixTimeMilliseconds() / 1000.0);
+            }
+            else
+            {
+                _dropped++;
+                _detailsDropped.Set(_dropped);
+            }
+        }
+        else if (was && !now)
+        {
+            _resolved.WithLabels(m.Id, sev, before!.Namespace).Inc();
+            if (_details.Remove(detailKey))
+            {
+                _firstSeen.RemoveLabelled(m.Id, sev, f.Namespace, f.Subject.Key.Kind, f.Subject.Key.Name);
+            }
+            else
+            {
+                _dropped--;
+                _detailsDropped.Set(_dropped);
+            }
+        }
+
+        if (before?.Waiver?.Ends is not null && before.Status == FindingStatus.Waived)
+        {
+            _waiverExpiry.RemoveLabelled(m.Id, before.Namespace, before.Subject.Key.Kind, before.Subject.Key.Name);
+        }
+        if (after?.Waiver?.Ends is { } ends && after.Status == FindingStatus.Waived)
+        {
+            _waiverExpiry.WithLabels(m.Id, after.Namespace, after.Subject.Key.Kind, after.Subject.Key.Name).Set(ends.ToUnixTimeSeconds());
+        }
+    }
+
+    public void WaiverProblemChanged(ObjectKey source, string? problem)
+    {
+        // The count is read from the index by RefreshDerived; nothing per object is exported (the log names it).
+    }
+
+    /// <summary>Updates the series derived from the model rather than from findings: control, namespace and cluster-admin info.</summary>
+    public void RefreshDerived(FindingsIndex index, ISet<string> changedNamespaces, bool bindingsChanged)
+    {
+        foreach (var control in index.Controls)
+        {
+            var m = control.Metadata;
+            string[] labels = [m.Id, m.Title, m.Section, m.Category, Severity(control), index.IsApplicable(control) ? "true" : "false"];
+            if (_controlInfoSeries.TryGetValue(m.Id, out var old) && old.SequenceEqual(labels))
+            {
+                continue;
+            }
+            if (old is not null)
+            {
+                _controlInfo.RemoveLabelled(old);
+            }
+            _controlInfo.WithLabels(labels).Set(1);
+            _controlInfoSeries[m.Id] = labels;
+        }
+
+        foreach (var ns in changedNamespaces)
+        {
+            var info = index.Model.Namespace(ns);
+            string[]? labels = info is null ? null :
+                [ns, info.Labels.GetValueOrDefault("pod-security.kubernetes.io/enforce", ""), .. _namespaceInfoLabels.Select(l => info.Labels.GetValueOrDefault(l, ""))];
+            if (_namespaceInfoSeries.TryGetValue(ns, out var old))
+            {
+                if (labels is not null && old.SequenceEqual(labels))
+                {
+                    continue;
+                }
+                _namespaceInfo.RemoveLabelled(old);
+                _namespaceInfoSeries.Remove(ns);
+            }
+            if (labels is not null)
+            {
+                _namespaceInfo.WithLabels(labels).Set(1);
+                _namespaceInfoSeries[ns] = labels;
+            }
+        }
+
+        if (bindingsChanged)
+        {
+            var current = new HashSet<string[]>(LabelsComparer.Instance);
+            var bindings = index.Model.OfKind<BindingInfo>(Kinds.ClusterRoleBinding).Concat(index.Model.OfKind<BindingInfo>(Kinds.RoleBinding));
+            foreach (var b in bindings.Where(ClusterAdminBindingControl.GrantsClusterAdmin))
+            {
+                foreach (var s in b.Subjects)
+                {
+                    current.Add([b.Key.Kind, b.Key.Name, b.Key.Namespace, s.Kind, s.Name, s.Namespace,
+                        ClusterAdminBindingControl.IsExpected(s, _settings) ? "true" : "false"]);
+                }
+            }
+            foreach (var gone in _clusterAdminSeries.Except(current, LabelsComparer.Instance))
+            {
+                _clusterAdmin.RemoveLabelled(gone);
+            }
+            foreach (var labels in current)
+            {
+                _clusterAdmin.WithLabels(labels).Set(1);
+            }
+            _clusterAdminSeries = current;
+        }
+    }
+
+    private sealed class LabelsComparer : IEqualityComparer<string[]>
+    {
+        public static readonly LabelsComparer Instance = new();
+        public bool Equals(string[]? x, string[]? y) => x is not null && y is not null && x.SequenceEqual(y);
+        public int GetHashCode(string[] obj)
+        {
+            var h = new HashCode();
+            foreach (var s in obj)
+            {
+                h.Add(s);
+            }
+            return h.ToHashCode();
+        }
+    }
+}
