@@ -143,23 +143,28 @@ public sealed class FindingsIndex
             _findings[subject] = after;
         }
 
-        // Both arrays follow the scope's control order with passes, so a merge by control finds the pairs.
+        // Counts go up before the observer hears of a finding and down after, so a surface that creates series
+        // from counts has them in place for the finding's events, and removes them only once those are done.
         foreach (var b in before)
         {
             var a = Array.Find(after, x => ReferenceEquals(x.Control, b.Control));
             if (a is null)
             {
-                Count(b, -1);
                 _observer?.FindingChanged(b, null);
+                Count(b, -1);
             }
             else if (a != b)
             {
-                if (a.Status != b.Status || a.Namespace != b.Namespace)
+                var recount = a.Status != b.Status || a.Namespace != b.Namespace;
+                if (recount)
                 {
-                    Count(b, -1);
                     Count(a, +1);
                 }
                 _observer?.FindingChanged(b, a);
+                if (recount)
+                {
+                    Count(b, -1);
+                }
             }
         }
         foreach (var a in after)

@@ -37,6 +37,8 @@ internal static partial class ServeCommand
         // Validated at load, so this cannot fail here.
         _ = CommandLine.TryParseHostPort(options.Listen, out var host, out var port);
         builder.WebHost.UseUrls($"http://{(host is "0.0.0.0" or "*" ? "+" : host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host)}:{port}");
+        // Per-request logs drown what matters; LogLevel settings in configuration can still turn them on.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;

@@ -1,0 +1,60 @@
+using PostureExporter.Tests.Support;
+
+namespace PostureExporter.Tests.Cli;
+
+/// <summary>Bad flags and values stop start-up with one message naming the setting and exit code 2.</summary>
+public sealed class CommandLineTests
+{
+    [Theory]
+    [InlineData("--no-such-flag", "unknown flag --no-such-flag")]
+    [InlineData("--listen nonsense", "--listen: \"nonsense\" is not HOST:PORT")]
+    [InlineData("--demo-churn -3", "--demo-churn: \"-3\" is not a whole number")]
+    [InlineData("--watch-idle-timeout soon", "--watch-idle-timeout: \"soon\" is not a duration")]
+    [InlineData("--demo-api-listen", "--demo-api-listen needs a value")]
+    [InlineData("frobnicate", "unknown command \"frobnicate\"")]
+    public async Task Serve_BadFlag_ExitsTwoNamingIt(string args, string expected)
+    {
+        var (code, stdout, stderr) = await ExporterProcess.RunToEndAsync(args.Split(' '));
+
+        Assert.Equal(2, code);
+        Assert.Contains(expected, stderr, StringComparison.Ordinal);
+        Assert.Equal("", stdout);
+        Assert.Single(stderr.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public async Task Serve_BadConfigurationValue_ExitsTwoNamingTheSetting()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"posture-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(file, """{ "Posture": { "ProductionSelector": "environment in prod" } }""");
+        try
+        {
+            var (code, _, stderr) = await ExporterProcess.RunToEndAsync("--demo", "--config", file);
+
+            Assert.Equal(2, code);
+            Assert.Contains("Posture:ProductionSelector", stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task Serve_UnknownControlInConfiguration_ExitsTwoNamingIt()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"posture-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(file, """{ "Posture": { "DisabledControls": ["no-such-control"] } }""");
+        try
+        {
+            var (code, _, stderr) = await ExporterProcess.RunToEndAsync("--demo", "--config", file);
+
+            Assert.Equal(2, code);
+            Assert.Contains("Posture:DisabledControls: unknown control \"no-such-control\"", stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+}
