@@ -68,9 +68,12 @@ public sealed partial class ExporterProcess : IAsyncDisposable
         return psi;
     }
 
-    public static async Task<ExporterProcess> StartDemoAsync(params string[] extraArgs)
+    public static Task<ExporterProcess> StartDemoAsync(params string[] extraArgs) =>
+        StartAsync(demo: true, ["--demo", "--listen", "127.0.0.1:0", "--demo-api-listen", "127.0.0.1:0", "--demo-churn", "0", .. extraArgs]);
+
+    /// <summary>Starts the exporter with the given arguments (they must include a --listen on loopback).</summary>
+    public static async Task<ExporterProcess> StartAsync(bool demo, string[] args)
     {
-        string[] args = ["--demo", "--listen", "127.0.0.1:0", "--demo-api-listen", "127.0.0.1:0", "--demo-churn", "0", .. extraArgs];
         var process = Process.Start(StartInfo(args))!;
         var exporter = new ExporterProcess(process);
         process.OutputDataReceived += (_, e) => exporter.OnLine(e.Data);
@@ -79,7 +82,11 @@ public sealed partial class ExporterProcess : IAsyncDisposable
         process.BeginErrorReadLine();
         try
         {
-            await exporter.WaitStartedAsync(TimeSpan.FromSeconds(30));
+            if (!demo)
+            {
+                exporter._apiUrl.TrySetResult(new Uri("http://unused"));
+            }
+            await exporter.WaitStartedAsync(TimeSpan.FromSeconds(60));
         }
         catch
         {
