@@ -128,9 +128,11 @@ public sealed class FindingsIndex
         if (!exists)
         {
             _waiverEnds.Remove(subject);
-            if (_model.Get(subject.Key) is null && _waiverProblems.Remove(subject.Key))
+            // The object can outlive its subject (a ReplicaSet or Pod that gained an owner): its annotations are
+            // read no more, so its waiver problem goes, unless another scope still reads the same object.
+            if (!_controlsByScope.Keys.Any(scope => scope != subject.Scope && _model.Exists(new SubjectRef(scope, subject.Key))))
             {
-                _observer?.WaiverProblemChanged(subject.Key, null);
+                SetWaiverProblem(subject.Key, null);
             }
         }
         before ??= [];
@@ -185,7 +187,7 @@ public sealed class FindingsIndex
         }
         var source = _model.WaiverSource(subject);
         var annotations = WaiverResolver.ReadAnnotations(source);
-        TrackWaiverProblem(source, annotations);
+        TrackWaiverProblem(subject.Key, annotations);
         var results = new List<Finding>(controls.Length);
         DateTimeOffset? nextEnd = null;
         foreach (var control in controls)
@@ -242,12 +244,12 @@ public sealed class FindingsIndex
         return [.. results];
     }
 
-    private void TrackWaiverProblem(ModelObject? source, WaiverResolver.AnnotationWaiver? annotations)
+    /// <summary>
+    /// Records whether the object at a subject's key (its waiver source) carries invalid waiver annotations. The
+    /// object may be gone while the subject lives on (a Deployment deleted before its pods): no problem then.
+    /// </summary>
+    private void TrackWaiverProblem(ObjectKey key, WaiverResolver.AnnotationWaiver? annotations)
     {
-        if (source is null)
-        {
-            return;
-        }
         var problem = annotations?.Problem;
         if (problem is null && annotations?.Waiver is not null)
         {
@@ -261,16 +263,21 @@ public sealed class FindingsIndex
                 problem = "annotation waivers are turned off (allowAnnotationWaivers: false)";
             }
         }
-        var had = _waiverProblems.TryGetValue(source.Key, out var old);
+        SetWaiverProblem(key, problem);
+    }
+
+    private void SetWaiverProblem(ObjectKey key, string? problem)
+    {
+        var had = _waiverProblems.TryGetValue(key, out var old);
         if (problem is null && had)
         {
-            _waiverProblems.Remove(source.Key);
-            _observer?.WaiverProblemChanged(source.Key, null);
+            _waiverProblems.Remove(key);
+            _observer?.WaiverProblemChanged(key, null);
         }
         else if (problem is not null && (!had || old != problem))
         {
-            _waiverProblems[source.Key] = problem;
-            _observer?.WaiverProblemChanged(source.Key, problem);
+            _waiverProblems[key] = problem;
+            _observer?.WaiverProblemChanged(key, problem);
         }
     }
 

@@ -175,9 +175,10 @@ internal static class ApiDocuments
 
     /// <summary>
     /// A meta.k8s.io Table, which is what kubectl's human-readable output asks for: the server decides the
-    /// columns. Name and Age for every kind (what a real server shows for kinds without custom printers).
+    /// columns. Name and Age for every kind (what a real server shows for kinds without custom printers), plus
+    /// the familiar Ready/Status/Restarts for pods and Status for namespaces.
     /// </summary>
-    public static JsonObject Table(TableFormat format, IEnumerable<JsonObject> objects, bool withHeaders, long rv, string? continueToken, DateTimeOffset now)
+    public static JsonObject Table(ResourceKind kind, TableFormat format, IEnumerable<JsonObject> objects, bool withHeaders, long rv, string? continueToken, DateTimeOffset now)
     {
         var metadata = new JsonObject { ["resourceVersion"] = JsonTools.FormatRv(rv) };
         if (continueToken is not null)
@@ -192,7 +193,7 @@ internal static class ApiDocuments
             var age = created is not null && DateTimeOffset.TryParse(created, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
                 ? HumanDuration.Format(now - at)
                 : "<unknown>";
-            var row = new JsonObject { ["cells"] = new JsonArray(JsonTools.Name(obj), age) };
+            var row = new JsonObject { ["cells"] = Cells(kind, obj, age) };
             switch (format.IncludeObject)
             {
                 case "None":
@@ -217,6 +218,18 @@ internal static class ApiDocuments
         if (withHeaders)
         {
             columns.Add(Column("Name", "name", "Name must be unique within a namespace."));
+            switch (kind.Plural)
+            {
+                case "pods":
+                    columns.Add(Column("Ready", "", "The number of containers that are ready out of all containers."));
+                    columns.Add(Column("Status", "", "The aggregate status of the containers in this pod."));
+                    columns.Add(Column("Restarts", "", "The number of times the containers in this pod have been restarted."));
+                    break;
+                case "namespaces":
+                    columns.Add(Column("Status", "", "The status of the namespace."));
+                    break;
+            }
+
             columns.Add(Column("Age", "", "CreationTimestamp is a timestamp representing the server time when this object was created."));
         }
 
@@ -228,6 +241,28 @@ internal static class ApiDocuments
             ["columnDefinitions"] = columns,
             ["rows"] = rows,
         };
+    }
+
+    private static JsonArray Cells(ResourceKind kind, JsonObject obj, string age)
+    {
+        var name = JsonTools.Name(obj);
+        var status = JsonTools.GetObject(obj, "status");
+        switch (kind.Plural)
+        {
+            case "pods":
+                var containers = JsonTools.GetObject(obj, "spec")?["containers"] as JsonArray;
+                var statuses = (status?["containerStatuses"] as JsonArray)?.OfType<JsonObject>().ToList() ?? [];
+                var ready = statuses.Count(s => s["ready"] is JsonValue v && v.TryGetValue<bool>(out var r) && r);
+                var restarts = statuses.Sum(s => s["restartCount"] is JsonValue v && v.TryGetValue<int>(out var n) ? n : 0);
+                var phase = JsonTools.GetString(JsonTools.Metadata(obj), "deletionTimestamp") is not null
+                    ? "Terminating"
+                    : JsonTools.GetString(status, "phase") ?? "Pending";
+                return new JsonArray(name, $"{ready}/{containers?.Count ?? 0}", phase, restarts.ToString(CultureInfo.InvariantCulture), age);
+            case "namespaces":
+                return new JsonArray(name, JsonTools.GetString(status, "phase") ?? "Active", age);
+            default:
+                return new JsonArray(name, age);
+        }
     }
 
     private static JsonObject Column(string name, string format, string description) => new()

@@ -174,7 +174,7 @@ internal sealed class ApiServer(ClusterStore store, ServerSettings settings, Can
 
         if (TableFormat.FromRequest(context.Request.Headers.Accept, Query(context, "includeObject")) is { } table)
         {
-            await WriteJsonAsync(context, StatusCodes.Status200OK, ApiDocuments.Table(table, page.Items, true, page.ResourceVersion, page.Continue?.Encode(), settings.Time.GetUtcNow()));
+            await WriteJsonAsync(context, StatusCodes.Status200OK, ApiDocuments.Table(kind, table, page.Items, true, page.ResourceVersion, page.Continue?.Encode(), settings.Time.GetUtcNow()));
             return;
         }
 
@@ -187,7 +187,7 @@ internal sealed class ApiServer(ClusterStore store, ServerSettings settings, Can
         if (TableFormat.FromRequest(context.Request.Headers.Accept, Query(context, "includeObject")) is { } table)
         {
             var rv = long.Parse(JsonTools.GetString(JsonTools.Metadata(obj), "resourceVersion") ?? "0", CultureInfo.InvariantCulture);
-            await WriteJsonAsync(context, StatusCodes.Status200OK, ApiDocuments.Table(table, [obj], true, rv, null, settings.Time.GetUtcNow()));
+            await WriteJsonAsync(context, StatusCodes.Status200OK, ApiDocuments.Table(kind, table, [obj], true, rv, null, settings.Time.GetUtcNow()));
             return;
         }
 
@@ -229,18 +229,19 @@ internal sealed class ApiServer(ClusterStore store, ServerSettings settings, Can
     {
         RejectDryRun(context);
         var mediaType = (context.Request.ContentType ?? "").Split(';')[0].Trim().ToLowerInvariant();
-        var strategic = mediaType switch
+        Func<JsonObject, JsonNode?, JsonNode?> apply = mediaType switch
         {
-            "application/merge-patch+json" => false,
-            "application/strategic-merge-patch+json" => true,
+            "application/merge-patch+json" => (current, patch) => JsonMergePatch.Apply(current, patch, strategic: false),
+            "application/strategic-merge-patch+json" => (current, patch) => JsonMergePatch.Apply(current, patch, strategic: true),
+            "application/json-patch+json" => (current, patch) => JsonPatch.Apply(current, patch),
             _ => throw new StoreException(
                 415,
                 "UnsupportedMediaType",
-                $"the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/strategic-merge-patch+json (got \"{mediaType}\")"),
+                $"the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got \"{mediaType}\")"),
         };
         var patch = await ReadJsonAsync(context);
         var patched = store.PatchStored(kind, key, current =>
-            JsonMergePatch.Apply(current, patch, strategic) as JsonObject
+            apply(current, patch) as JsonObject
             ?? throw new StoreException(400, "BadRequest", "the patch must leave a JSON object"));
         await WriteJsonAsync(context, StatusCodes.Status200OK, patched);
     }
@@ -281,7 +282,7 @@ internal sealed class ApiServer(ClusterStore store, ServerSettings settings, Can
 
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = "application/json";
-        using var stream = new WatchStreamWriter(context.Response.BodyWriter, table, settings.Time);
+        using var stream = new WatchStreamWriter(context.Response.BodyWriter, kind, table, settings.Time);
         if (start.Subscription is not { } subscription)
         {
             // Too old: the real server answers 200 and a single ERROR event with a 410 Status, then ends the stream.
@@ -590,7 +591,7 @@ internal sealed class ApiServer(ClusterStore store, ServerSettings settings, Can
 }
 
 /// <summary>Writes watch events, one JSON object per line, in the table form when kubectl asked for tables.</summary>
-internal sealed class WatchStreamWriter(PipeWriter pipe, TableFormat? table, TimeProvider time) : IDisposable
+internal sealed class WatchStreamWriter(PipeWriter pipe, ResourceKind kind, TableFormat? table, TimeProvider time) : IDisposable
 {
     private readonly Utf8JsonWriter _writer = new(pipe, JsonTools.WriterOptions);
     private bool _headersWritten;
@@ -606,7 +607,7 @@ internal sealed class WatchStreamWriter(PipeWriter pipe, TableFormat? table, Tim
             var rv = long.TryParse(JsonTools.GetString(JsonTools.Metadata(obj), "resourceVersion"), NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) ? parsed : 0;
 
             // Like the real server, only the first table of a watch carries the column headers.
-            ApiDocuments.Table(table, [obj], !_headersWritten, rv, null, time.GetUtcNow()).WriteTo(_writer);
+            ApiDocuments.Table(kind, table, [obj], !_headersWritten, rv, null, time.GetUtcNow()).WriteTo(_writer);
             _headersWritten = true;
         }
         else
