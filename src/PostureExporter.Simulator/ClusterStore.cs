@@ -10,8 +10,8 @@ namespace PostureExporter.Simulator;
 /// <remarks>
 /// One lock guards everything: a mutation bumps the revision, stores the object, appends the history event and
 /// hands the event to every watcher (non-blocking) before the lock is released, so every watcher sees the same
-/// order the revisions were assigned in. Stored objects are frozen after they are stored and are never handed
-/// out: callers get deep clones.
+/// order the revisions were assigned in. Objects are kept as immutable <see cref="StoredObject"/>s; callers
+/// only ever get their own copies as <see cref="JsonObject"/>.
 /// </remarks>
 public sealed class ClusterStore
 {
@@ -53,18 +53,6 @@ public sealed class ClusterStore
         }
     }
 
-    /// <summary>The oldest revision a watch or a continued list can still resume from.</summary>
-    internal long OldestResourceVersion
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _oldestRv;
-            }
-        }
-    }
-
     /// <summary>
     /// Creates an object; kind and apiVersion come from the object. A namespaced object without a namespace goes
     /// to "default". Namespaces need not exist first (the real server would say 404; the demo and tests are
@@ -73,20 +61,20 @@ public sealed class ClusterStore
     public JsonObject Create(JsonObject obj)
     {
         var (kind, draft) = Prepare(obj);
-        JsonObject stored;
+        StoredObject stored;
         lock (_gate)
         {
             stored = CreateLocked(kind, draft);
         }
 
-        return JsonTools.Clone(stored);
+        return stored.ToJsonObject();
     }
 
     /// <summary>Creates the object, or replaces it unconditionally (any resourceVersion in it is ignored).</summary>
     public JsonObject Upsert(JsonObject obj)
     {
         var (kind, draft) = Prepare(obj);
-        JsonObject stored;
+        StoredObject stored;
         lock (_gate)
         {
             var key = KeyOf(kind, draft);
@@ -95,7 +83,7 @@ public sealed class ClusterStore
                 : CreateLocked(kind, draft);
         }
 
-        return JsonTools.Clone(stored);
+        return stored.ToJsonObject();
     }
 
     /// <summary>
@@ -105,13 +93,13 @@ public sealed class ClusterStore
     public JsonObject Replace(JsonObject obj)
     {
         var (kind, draft) = Prepare(obj);
-        JsonObject stored;
+        StoredObject stored;
         lock (_gate)
         {
             stored = ReplaceLocked(kind, draft);
         }
 
-        return JsonTools.Clone(stored);
+        return stored.ToJsonObject();
     }
 
     /// <summary>Gets an object by plural resource name; <paramref name="ns"/> is ignored for cluster-scoped kinds.</summary>
@@ -119,13 +107,13 @@ public sealed class ClusterStore
     {
         var kind = KindOf(resource);
         var key = KeyOf(kind, ns, name);
-        JsonObject? stored;
+        StoredObject? stored;
         lock (_gate)
         {
             stored = _tables[kind].Items.GetValueOrDefault(key);
         }
 
-        return stored is null ? null : JsonTools.Clone(stored);
+        return stored?.ToJsonObject();
     }
 
     /// <summary>
@@ -147,22 +135,22 @@ public sealed class ClusterStore
     {
         var kind = KindOf(resource);
         var filter = ObjectFilter.Everything with { Namespace = kind.Namespaced ? ns : null };
-        List<JsonObject> stored;
+        List<StoredObject> stored;
         lock (_gate)
         {
             stored = [.. Scan(kind, filter.Namespace, after: null, overlay: null).Select(entry => entry.Object)];
         }
 
-        return stored.ConvertAll(JsonTools.Clone);
+        return stored.ConvertAll(o => o.ToJsonObject());
     }
 
-    // ---- API server entry points: these return frozen stored objects (written out, never mutated) ----
+    // ---- API server entry points: these deal in immutable stored objects ----
 
     internal static ResourceKind KindOf(string resource) =>
         ResourceCatalog.FindPlural(resource)
         ?? throw new StoreException(404, "NotFound", $"the server could not find the requested resource \"{resource}\"");
 
-    internal JsonObject? GetStored(ResourceKind kind, ObjectKey key)
+    internal StoredObject? GetStored(ResourceKind kind, ObjectKey key)
     {
         lock (_gate)
         {
@@ -170,7 +158,7 @@ public sealed class ClusterStore
         }
     }
 
-    internal JsonObject CreateStored(JsonObject obj)
+    internal StoredObject CreateStored(JsonObject obj)
     {
         var (kind, draft) = Prepare(obj);
         lock (_gate)
@@ -179,7 +167,7 @@ public sealed class ClusterStore
         }
     }
 
-    internal JsonObject ReplaceStored(JsonObject obj)
+    internal StoredObject ReplaceStored(JsonObject obj)
     {
         var (kind, draft) = Prepare(obj);
         lock (_gate)
@@ -192,18 +180,18 @@ public sealed class ClusterStore
     /// Read-modify-write under the lock, so concurrent patches never lose each other's changes. <paramref name="apply"/>
     /// gets a private copy and returns the new object; a resourceVersion it sets is a precondition.
     /// </summary>
-    internal JsonObject PatchStored(ResourceKind kind, ObjectKey key, Func<JsonObject, JsonObject> apply)
+    internal StoredObject PatchStored(ResourceKind kind, ObjectKey key, Func<JsonObject, JsonObject> apply)
     {
         lock (_gate)
         {
             var existing = _tables[kind].Items.GetValueOrDefault(key) ?? throw NotFound(kind, key.Name);
-            var patched = apply(JsonTools.Clone(existing));
+            var patched = apply(existing.ToJsonObject());
             if (JsonTools.GetString(patched, "kind") != kind.Kind || JsonTools.GetString(patched, "apiVersion") != kind.ApiVersion)
             {
                 throw new StoreException(400, "BadRequest", "a patch may not change kind or apiVersion") { ResourcePlural = kind.Plural, Group = kind.Group, Name = key.Name };
             }
 
-            var (_, draft) = Prepare(patched);
+            var (_, draft) = Prepare(patched, copy: false);
             if (KeyOf(kind, draft) != key)
             {
                 throw new StoreException(400, "BadRequest", "a patch may not change metadata.name or metadata.namespace") { ResourcePlural = kind.Plural, Group = kind.Group, Name = key.Name };
@@ -214,7 +202,7 @@ public sealed class ClusterStore
         }
     }
 
-    internal JsonObject? DeleteStored(ResourceKind kind, ObjectKey key)
+    internal StoredObject? DeleteStored(ResourceKind kind, ObjectKey key)
     {
         lock (_gate)
         {
@@ -222,7 +210,7 @@ public sealed class ClusterStore
         }
     }
 
-    internal List<JsonObject> DeleteCollection(ResourceKind kind, ObjectFilter filter)
+    internal List<StoredObject> DeleteCollection(ResourceKind kind, ObjectFilter filter)
     {
         lock (_gate)
         {
@@ -230,7 +218,7 @@ public sealed class ClusterStore
                 .Where(entry => filter.Matches(entry.Object, entry.Key))
                 .Select(entry => entry.Key)
                 .ToList();
-            var deleted = new List<JsonObject>(victims.Count);
+            var deleted = new List<StoredObject>(victims.Count);
             foreach (var key in victims)
             {
                 if (DeleteLocked(kind, key) is { } gone)
@@ -265,7 +253,7 @@ public sealed class ClusterStore
             }
 
             var overlay = snapshotRv < _rv ? Overlay(kind, snapshotRv) : null;
-            var items = new List<JsonObject>();
+            var items = new List<StoredObject>();
             ObjectKey? last = null;
             var more = false;
             foreach (var (key, obj) in Scan(kind, filter.Namespace, token?.After, overlay))
@@ -351,7 +339,7 @@ public sealed class ClusterStore
         }
     }
 
-    internal static JsonObject BookmarkObject(ResourceKind kind, long rv, JsonObject? annotations = null)
+    internal static StoredObject BookmarkObject(ResourceKind kind, long rv, JsonObject? annotations = null)
     {
         var metadata = new JsonObject { ["resourceVersion"] = JsonTools.FormatRv(rv) };
         if (annotations is not null)
@@ -359,9 +347,7 @@ public sealed class ClusterStore
             metadata["annotations"] = annotations;
         }
 
-        var bookmark = new JsonObject { ["kind"] = kind.Kind, ["apiVersion"] = kind.ApiVersion, ["metadata"] = metadata };
-        JsonTools.Materialize(bookmark);
-        return bookmark;
+        return StoredObject.From(new JsonObject { ["kind"] = kind.Kind, ["apiVersion"] = kind.ApiVersion, ["metadata"] = metadata });
     }
 
     internal void Unwatch(WatchSubscription subscription)
@@ -401,7 +387,7 @@ public sealed class ClusterStore
 
     // ---- internals; *Locked methods require _gate ----
 
-    private static (ResourceKind Kind, JsonObject Draft) Prepare(JsonObject obj)
+    private static (ResourceKind Kind, JsonObject Draft) Prepare(JsonObject obj, bool copy = true)
     {
         ArgumentNullException.ThrowIfNull(obj);
         var apiVersion = JsonTools.GetString(obj, "apiVersion");
@@ -413,7 +399,7 @@ public sealed class ClusterStore
 
         var kind = ResourceCatalog.FindKind(apiVersion, kindName)
             ?? throw new StoreException(400, "BadRequest", $"no kind \"{kindName}\" is registered for version \"{apiVersion}\"");
-        var draft = JsonTools.Clone(obj);
+        var draft = copy ? StoredObject.Copy(obj) : obj;
         if (!draft.TryGetPropertyValue("metadata", out var metadataNode) || metadataNode is null)
         {
             draft["metadata"] = new JsonObject();
@@ -490,7 +476,7 @@ public sealed class ClusterStore
     private static StoreException NotFound(ResourceKind kind, string name) =>
         new(404, "NotFound", $"{QualifiedResource(kind)} \"{name}\" not found") { ResourcePlural = kind.Plural, Group = kind.Group, Name = name };
 
-    private JsonObject CreateLocked(ResourceKind kind, JsonObject draft)
+    private StoredObject CreateLocked(ResourceKind kind, JsonObject draft)
     {
         var table = _tables[kind];
         var metadata = JsonTools.Metadata(draft)!;
@@ -528,13 +514,13 @@ public sealed class ClusterStore
             draft["status"] = new JsonObject { ["phase"] = "Active" };
         }
 
-        JsonTools.Materialize(draft);
-        table.Add(key, draft);
-        Record(new StoredEvent(rv, kind, key, ChangeType.Added, draft, null));
-        return draft;
+        var stored = StoredObject.From(draft);
+        table.Add(key, stored);
+        Record(new StoredEvent(rv, kind, key, ChangeType.Added, stored, null));
+        return stored;
     }
 
-    private JsonObject ReplaceLocked(ResourceKind kind, JsonObject draft)
+    private StoredObject ReplaceLocked(ResourceKind kind, JsonObject draft)
     {
         var key = KeyOf(kind, draft) ?? throw new StoreException(400, "BadRequest", "resource name may not be empty");
         var existing = _tables[kind].Items.GetValueOrDefault(key) ?? throw NotFound(kind, key.Name);
@@ -542,10 +528,10 @@ public sealed class ClusterStore
         return UpdateLocked(kind, key, existing, draft);
     }
 
-    private static void CheckPrecondition(ResourceKind kind, ObjectKey key, JsonObject existing, JsonObject draft)
+    private static void CheckPrecondition(ResourceKind kind, ObjectKey key, StoredObject existing, JsonObject draft)
     {
         var wanted = JsonTools.GetString(JsonTools.Metadata(draft), "resourceVersion");
-        if (!string.IsNullOrEmpty(wanted) && wanted != JsonTools.GetString(JsonTools.Metadata(existing), "resourceVersion"))
+        if (!string.IsNullOrEmpty(wanted) && wanted != existing.ResourceVersion)
         {
             throw new StoreConflictException(
                 "Conflict",
@@ -558,23 +544,22 @@ public sealed class ClusterStore
         }
     }
 
-    private JsonObject UpdateLocked(ResourceKind kind, ObjectKey key, JsonObject existing, JsonObject draft)
+    private StoredObject UpdateLocked(ResourceKind kind, ObjectKey key, StoredObject existing, JsonObject draft)
     {
         var rv = ++_rv;
         var metadata = JsonTools.Metadata(draft)!;
-        var previous = JsonTools.Metadata(existing)!;
         metadata["resourceVersion"] = JsonTools.FormatRv(rv);
 
         // Identity and birth date belong to the server, whatever the client sent.
-        metadata["uid"] = JsonTools.GetString(previous, "uid");
-        metadata["creationTimestamp"] = JsonTools.GetString(previous, "creationTimestamp");
-        JsonTools.Materialize(draft);
-        _tables[kind].Items[key] = draft;
-        Record(new StoredEvent(rv, kind, key, ChangeType.Modified, draft, existing));
-        return draft;
+        metadata["uid"] = existing.Uid;
+        metadata["creationTimestamp"] = JsonTools.StringProperty(existing.Metadata, "creationTimestamp");
+        var stored = StoredObject.From(draft);
+        _tables[kind].Items[key] = stored;
+        Record(new StoredEvent(rv, kind, key, ChangeType.Modified, stored, existing));
+        return stored;
     }
 
-    private JsonObject? DeleteLocked(ResourceKind kind, ObjectKey key)
+    private StoredObject? DeleteLocked(ResourceKind kind, ObjectKey key)
     {
         var table = _tables[kind];
         if (!table.Items.ContainsKey(key))
@@ -595,9 +580,9 @@ public sealed class ClusterStore
 
         table.Remove(key, out var existing);
         var rv = ++_rv;
-        var final = JsonTools.Clone(existing);
-        JsonTools.Metadata(final)!["resourceVersion"] = JsonTools.FormatRv(rv);
-        JsonTools.Materialize(final);
+        var last = existing.ToJsonObject();
+        JsonTools.Metadata(last)!["resourceVersion"] = JsonTools.FormatRv(rv);
+        var final = StoredObject.From(last);
         Record(new StoredEvent(rv, kind, key, ChangeType.Deleted, final, existing));
         return final;
     }
@@ -623,9 +608,9 @@ public sealed class ClusterStore
     }
 
     /// <summary>State at <paramref name="snapshotRv"/> of every key touched since: null where the key did not exist.</summary>
-    private Dictionary<ObjectKey, JsonObject?> Overlay(ResourceKind kind, long snapshotRv)
+    private Dictionary<ObjectKey, StoredObject?> Overlay(ResourceKind kind, long snapshotRv)
     {
-        var overlay = new Dictionary<ObjectKey, JsonObject?>();
+        var overlay = new Dictionary<ObjectKey, StoredObject?>();
         for (var i = _history.Count - 1; i >= 0 && _history[i].Rv > snapshotRv; i--)
         {
             var change = _history[i];
@@ -643,7 +628,7 @@ public sealed class ClusterStore
     /// Objects in key order after <paramref name="after"/>, optionally in one namespace, as they were at the
     /// overlay's snapshot (current state where the overlay is silent).
     /// </summary>
-    private IEnumerable<(ObjectKey Key, JsonObject Object)> Scan(ResourceKind kind, string? ns, ObjectKey? after, Dictionary<ObjectKey, JsonObject?>? overlay)
+    private IEnumerable<(ObjectKey Key, StoredObject Object)> Scan(ResourceKind kind, string? ns, ObjectKey? after, Dictionary<ObjectKey, StoredObject?>? overlay)
     {
         var table = _tables[kind];
         var current = table.KeysAfter(ns, after);
@@ -707,15 +692,15 @@ public sealed class ClusterStore
     {
         private readonly SortedSet<ObjectKey> _keys = [];
 
-        public Dictionary<ObjectKey, JsonObject> Items { get; } = [];
+        public Dictionary<ObjectKey, StoredObject> Items { get; } = [];
 
-        public void Add(ObjectKey key, JsonObject obj)
+        public void Add(ObjectKey key, StoredObject obj)
         {
             Items.Add(key, obj);
             _keys.Add(key);
         }
 
-        public void Remove(ObjectKey key, out JsonObject removed)
+        public void Remove(ObjectKey key, out StoredObject removed)
         {
             Items.Remove(key, out removed!);
             _keys.Remove(key);
@@ -747,7 +732,7 @@ public sealed class ClusterStore
     }
 }
 
-internal sealed record ListPage(long ResourceVersion, List<JsonObject> Items, ContinueToken? Continue);
+internal sealed record ListPage(long ResourceVersion, List<StoredObject> Items, ContinueToken? Continue);
 
 /// <summary>Result of registering a watch: either the subscription and its replay, or why the revision is too old.</summary>
 internal sealed record WatchStart(WatchSubscription? Subscription, List<WatchItem> Initial, long ResourceVersion, string? ExpiredMessage);

@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-
 namespace PostureExporter.Simulator;
 
 internal enum ChangeType
@@ -13,9 +11,9 @@ internal enum ChangeType
 /// One committed change. <see cref="Object"/> is the object as of <see cref="Rv"/> (for a deletion: the last
 /// state stamped with the deletion's resourceVersion, as etcd reports it); <see cref="Previous"/> is the state
 /// before the change, needed to tell whether a selector-filtered watcher saw the object leave, and to rebuild
-/// an older snapshot for paged lists. Both are frozen stored objects: never mutated, shared freely.
+/// an older snapshot for paged lists. Both are immutable and shared freely.
 /// </summary>
-internal sealed record StoredEvent(long Rv, ResourceKind Kind, ObjectKey Key, ChangeType Type, JsonObject Object, JsonObject? Previous);
+internal sealed record StoredEvent(long Rv, ResourceKind Kind, ObjectKey Key, ChangeType Type, StoredObject Object, StoredObject? Previous);
 
 /// <summary>
 /// The last N events, oldest first, in a ring buffer that grows on demand up to its capacity (a cluster that

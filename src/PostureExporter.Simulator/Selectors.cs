@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json.Nodes;
+using System.Text.Json;
 
 namespace PostureExporter.Simulator;
 
@@ -56,7 +56,8 @@ internal sealed class LabelSelector
         return new LabelSelector([.. requirements]);
     }
 
-    public bool Matches(JsonObject? labels)
+    /// <summary><paramref name="labels"/> is metadata.labels; undefined when the object has none.</summary>
+    public bool Matches(JsonElement labels)
     {
         foreach (var requirement in _requirements)
         {
@@ -71,9 +72,9 @@ internal sealed class LabelSelector
 
     private sealed record Requirement(string Key, Op Operator, string[] Values)
     {
-        public bool Matches(JsonObject? labels)
+        public bool Matches(JsonElement labels)
         {
-            var value = JsonTools.GetString(labels, Key);
+            var value = JsonTools.StringProperty(labels, Key);
             return Operator switch
             {
                 Op.Exists => value is not null,
@@ -290,11 +291,11 @@ internal sealed class FieldSelector
     /// <summary>The single name an exact <c>metadata.name=x</c> term pins, if any (lets a watch on one object stay cheap).</summary>
     public static FieldSelector ForName(string name) => new([(["metadata", "name"], false, name)]);
 
-    public bool Matches(JsonObject obj, in ObjectKey key)
+    public bool Matches(JsonElement root, in ObjectKey key)
     {
         foreach (var (path, negated, expected) in _terms)
         {
-            var actual = Resolve(obj, key, path);
+            var actual = Resolve(root, key, path);
             if (string.Equals(actual, expected, StringComparison.Ordinal) == negated)
             {
                 return false;
@@ -304,7 +305,7 @@ internal sealed class FieldSelector
         return true;
     }
 
-    private static string Resolve(JsonObject obj, in ObjectKey key, string[] path)
+    private static string Resolve(JsonElement root, in ObjectKey key, string[] path)
     {
         if (path is ["metadata", "name"])
         {
@@ -316,16 +317,13 @@ internal sealed class FieldSelector
             return key.Namespace;
         }
 
-        JsonNode? node = obj;
+        var element = root;
         foreach (var segment in path)
         {
-            if (node is not JsonObject current || !current.TryGetPropertyValue(segment, out node))
-            {
-                return "";
-            }
+            element = JsonTools.Property(element, segment);
         }
 
-        return JsonTools.ScalarText(node) ?? "";
+        return JsonTools.ScalarText(element) ?? "";
     }
 
     private static (string Field, bool Negated, string Value)? SplitTerm(string term)
@@ -396,8 +394,8 @@ internal sealed record ObjectFilter(string? Namespace, LabelSelector Labels, Fie
 {
     public static readonly ObjectFilter Everything = new(null, LabelSelector.Everything, FieldSelector.Everything);
 
-    public bool Matches(JsonObject obj, in ObjectKey key) =>
+    public bool Matches(StoredObject obj, in ObjectKey key) =>
         (Namespace is null || string.Equals(Namespace, key.Namespace, StringComparison.Ordinal))
-        && (Labels.IsEmpty || Labels.Matches(JsonTools.Labels(obj)))
-        && (Fields.IsEmpty || Fields.Matches(obj, key));
+        && (Labels.IsEmpty || Labels.Matches(JsonTools.Property(obj.Metadata, "labels")))
+        && (Fields.IsEmpty || Fields.Matches(obj.Root, key));
 }

@@ -1,10 +1,9 @@
-using System.Text.Json.Nodes;
 using System.Threading.Channels;
 
 namespace PostureExporter.Simulator;
 
 /// <summary>One line of a watch stream: ADDED, MODIFIED, DELETED or BOOKMARK plus the object to send.</summary>
-internal readonly record struct WatchItem(string Type, JsonObject Object);
+internal readonly record struct WatchItem(string Type, StoredObject Object);
 
 /// <summary>
 /// A registered watcher. The store writes to its bounded channel under the store lock with TryWrite only, so a

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace PostureExporter.Simulator.Http;
@@ -153,16 +154,16 @@ internal static class ApiDocuments
         return status;
     }
 
-    public static JsonObject Success(ResourceKind kind, JsonObject deleted)
+    public static JsonObject Success(ResourceKind kind, StoredObject deleted)
     {
-        var details = new JsonObject { ["name"] = JsonTools.Name(deleted) };
+        var details = new JsonObject { ["name"] = JsonTools.StringProperty(deleted.Metadata, "name") };
         if (kind.Group.Length > 0)
         {
             details["group"] = kind.Group;
         }
 
         details["kind"] = kind.Plural;
-        details["uid"] = JsonTools.GetString(JsonTools.Metadata(deleted), "uid");
+        details["uid"] = deleted.Uid;
         return new JsonObject
         {
             ["kind"] = "Status",
@@ -178,7 +179,7 @@ internal static class ApiDocuments
     /// columns. Name and Age for every kind (what a real server shows for kinds without custom printers), plus
     /// the familiar Ready/Status/Restarts for pods and Status for namespaces.
     /// </summary>
-    public static JsonObject Table(ResourceKind kind, TableFormat format, IEnumerable<JsonObject> objects, bool withHeaders, long rv, string? continueToken, DateTimeOffset now)
+    public static JsonObject Table(ResourceKind kind, TableFormat format, IEnumerable<StoredObject> objects, bool withHeaders, long rv, string? continueToken, DateTimeOffset now)
     {
         var metadata = new JsonObject { ["resourceVersion"] = JsonTools.FormatRv(rv) };
         if (continueToken is not null)
@@ -189,7 +190,7 @@ internal static class ApiDocuments
         var rows = new JsonArray();
         foreach (var obj in objects)
         {
-            var created = JsonTools.GetString(JsonTools.Metadata(obj), "creationTimestamp");
+            var created = JsonTools.StringProperty(obj.Metadata, "creationTimestamp");
             var age = created is not null && DateTimeOffset.TryParse(created, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
                 ? HumanDuration.Format(now - at)
                 : "<unknown>";
@@ -199,14 +200,14 @@ internal static class ApiDocuments
                 case "None":
                     break;
                 case "Object":
-                    row["object"] = obj.DeepClone();
+                    row["object"] = obj.ToJsonObject();
                     break;
                 default:
                     row["object"] = new JsonObject
                     {
                         ["kind"] = "PartialObjectMetadata",
                         ["apiVersion"] = format.ApiVersion,
-                        ["metadata"] = JsonTools.Metadata(obj)?.DeepClone() ?? new JsonObject(),
+                        ["metadata"] = JsonObject.Create(obj.Metadata.Clone()) ?? new JsonObject(),
                     };
                     break;
             }
@@ -243,23 +244,24 @@ internal static class ApiDocuments
         };
     }
 
-    private static JsonArray Cells(ResourceKind kind, JsonObject obj, string age)
+    private static JsonArray Cells(ResourceKind kind, StoredObject obj, string age)
     {
-        var name = JsonTools.Name(obj);
-        var status = JsonTools.GetObject(obj, "status");
+        var name = JsonTools.StringProperty(obj.Metadata, "name");
+        var status = JsonTools.Property(obj.Root, "status");
         switch (kind.Plural)
         {
             case "pods":
-                var containers = JsonTools.GetObject(obj, "spec")?["containers"] as JsonArray;
-                var statuses = (status?["containerStatuses"] as JsonArray)?.OfType<JsonObject>().ToList() ?? [];
-                var ready = statuses.Count(s => s["ready"] is JsonValue v && v.TryGetValue<bool>(out var r) && r);
-                var restarts = statuses.Sum(s => s["restartCount"] is JsonValue v && v.TryGetValue<int>(out var n) ? n : 0);
-                var phase = JsonTools.GetString(JsonTools.Metadata(obj), "deletionTimestamp") is not null
+                var containers = JsonTools.Property(JsonTools.Property(obj.Root, "spec"), "containers");
+                var statuses = JsonTools.Property(status, "containerStatuses") is { ValueKind: JsonValueKind.Array } array ? [.. array.EnumerateArray()] : new List<JsonElement>();
+                var ready = statuses.Count(s => JsonTools.Property(s, "ready").ValueKind == JsonValueKind.True);
+                var restarts = statuses.Sum(s => JsonTools.Property(s, "restartCount") is { ValueKind: JsonValueKind.Number } n && n.TryGetInt32(out var count) ? count : 0);
+                var phase = JsonTools.StringProperty(obj.Metadata, "deletionTimestamp") is not null
                     ? "Terminating"
-                    : JsonTools.GetString(status, "phase") ?? "Pending";
-                return new JsonArray(name, $"{ready}/{containers?.Count ?? 0}", phase, restarts.ToString(CultureInfo.InvariantCulture), age);
+                    : JsonTools.StringProperty(status, "phase") ?? "Pending";
+                var total = containers.ValueKind == JsonValueKind.Array ? containers.GetArrayLength() : 0;
+                return new JsonArray(name, $"{ready}/{total}", phase, restarts.ToString(CultureInfo.InvariantCulture), age);
             case "namespaces":
-                return new JsonArray(name, JsonTools.GetString(status, "phase") ?? "Active", age);
+                return new JsonArray(name, JsonTools.StringProperty(status, "phase") ?? "Active", age);
             default:
                 return new JsonArray(name, age);
         }

@@ -186,12 +186,12 @@ internal sealed class ApiServer(ClusterStore store, ServerSettings settings, Can
         var obj = store.GetStored(kind, key) ?? throw NotFound(kind, key.Name);
         if (TableFormat.FromRequest(context.Request.Headers.Accept, Query(context, "includeObject")) is { } table)
         {
-            var rv = long.Parse(JsonTools.GetString(JsonTools.Metadata(obj), "resourceVersion") ?? "0", CultureInfo.InvariantCulture);
+            var rv = long.Parse(obj.ResourceVersion, CultureInfo.InvariantCulture);
             await WriteJsonAsync(context, StatusCodes.Status200OK, ApiDocuments.Table(kind, table, [obj], true, rv, null, settings.Time.GetUtcNow()));
             return;
         }
 
-        await WriteJsonAsync(context, StatusCodes.Status200OK, obj);
+        await WriteObjectAsync(context, StatusCodes.Status200OK, obj);
     }
 
     private async Task CreateAsync(HttpContext context, ResourceKind kind, string? ns)
@@ -201,7 +201,7 @@ internal sealed class ApiServer(ClusterStore store, ServerSettings settings, Can
         ApplyTypeMeta(kind, body);
         ApplyNamespace(kind, ns, body);
         var created = store.CreateStored(body);
-        await WriteJsonAsync(context, StatusCodes.Status201Created, created);
+        await WriteObjectAsync(context, StatusCodes.Status201Created, created);
     }
 
     private async Task ReplaceAsync(HttpContext context, ResourceKind kind, ObjectKey key)
@@ -222,7 +222,7 @@ internal sealed class ApiServer(ClusterStore store, ServerSettings settings, Can
         }
 
         var replaced = store.ReplaceStored(body);
-        await WriteJsonAsync(context, StatusCodes.Status200OK, replaced);
+        await WriteObjectAsync(context, StatusCodes.Status200OK, replaced);
     }
 
     private async Task PatchAsync(HttpContext context, ResourceKind kind, ObjectKey key)
@@ -243,7 +243,7 @@ internal sealed class ApiServer(ClusterStore store, ServerSettings settings, Can
         var patched = store.PatchStored(kind, key, current =>
             apply(current, patch) as JsonObject
             ?? throw new StoreException(400, "BadRequest", "the patch must leave a JSON object"));
-        await WriteJsonAsync(context, StatusCodes.Status200OK, patched);
+        await WriteObjectAsync(context, StatusCodes.Status200OK, patched);
     }
 
     private async Task DeleteAsync(HttpContext context, ResourceKind kind, ObjectKey key)
@@ -252,8 +252,14 @@ internal sealed class ApiServer(ClusterStore store, ServerSettings settings, Can
         var deleted = store.DeleteStored(kind, key) ?? throw NotFound(kind, key.Name);
 
         // As on a real server: kinds with graceful deletion (pods, namespaces) answer with the object, the rest with a Status.
-        JsonObject answer = kind.Plural is "pods" or "namespaces" ? deleted : ApiDocuments.Success(kind, deleted);
-        await WriteJsonAsync(context, StatusCodes.Status200OK, answer);
+        if (kind.Plural is "pods" or "namespaces")
+        {
+            await WriteObjectAsync(context, StatusCodes.Status200OK, deleted);
+        }
+        else
+        {
+            await WriteJsonAsync(context, StatusCodes.Status200OK, ApiDocuments.Success(kind, deleted));
+        }
     }
 
     private async Task DeleteCollectionAsync(HttpContext context, ResourceKind kind, ObjectFilter filter)
@@ -534,6 +540,14 @@ internal sealed class ApiServer(ClusterStore store, ServerSettings settings, Can
         await WriteJsonAsync(context, error.Code, ApiDocuments.Failure(error));
     }
 
+    private static async Task WriteObjectAsync(HttpContext context, int statusCode, StoredObject obj)
+    {
+        context.Response.StatusCode = statusCode;
+        context.Response.ContentType = "application/json";
+        context.Response.BodyWriter.Write(obj.Utf8);
+        await context.Response.BodyWriter.FlushAsync(context.RequestAborted);
+    }
+
     private static async Task WriteJsonAsync(HttpContext context, int statusCode, JsonNode document)
     {
         context.Response.StatusCode = statusCode;
@@ -548,7 +562,7 @@ internal sealed class ApiServer(ClusterStore store, ServerSettings settings, Can
     }
 
     /// <summary>Lists are streamed item by item so that a large list is never one large buffer.</summary>
-    private static async Task WriteListAsync(HttpContext context, ResourceKind kind, long rv, string? continueToken, List<JsonObject> items)
+    private static async Task WriteListAsync(HttpContext context, ResourceKind kind, long rv, string? continueToken, List<StoredObject> items)
     {
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = "application/json";
@@ -568,7 +582,7 @@ internal sealed class ApiServer(ClusterStore store, ServerSettings settings, Can
         writer.WriteStartArray("items");
         for (var i = 0; i < items.Count; i++)
         {
-            JsonTools.WriteListItem(writer, items[i]);
+            items[i].WriteAsListItem(writer);
             if ((i + 1) % FlushEvery == 0)
             {
                 writer.Flush();
@@ -596,25 +610,40 @@ internal sealed class WatchStreamWriter(PipeWriter pipe, ResourceKind kind, Tabl
     private readonly Utf8JsonWriter _writer = new(pipe, JsonTools.WriterOptions);
     private bool _headersWritten;
 
-    public void Write(string type, JsonObject obj)
+    public void Write(string type, StoredObject obj)
+    {
+        if (table is not null && type is "ADDED" or "MODIFIED" or "DELETED")
+        {
+            var rv = long.TryParse(obj.ResourceVersion, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) ? parsed : 0;
+
+            // Like the real server, only the first table of a watch carries the column headers.
+            Write(type, ApiDocuments.Table(kind, table, [obj], !_headersWritten, rv, null, time.GetUtcNow()));
+            _headersWritten = true;
+            return;
+        }
+
+        Begin(type);
+        obj.WriteTo(_writer);
+        End();
+    }
+
+    public void Write(string type, JsonNode obj)
+    {
+        Begin(type);
+        obj.WriteTo(_writer);
+        End();
+    }
+
+    private void Begin(string type)
     {
         _writer.Reset(pipe);
         _writer.WriteStartObject();
         _writer.WriteString("type", type);
         _writer.WritePropertyName("object");
-        if (table is not null && type is "ADDED" or "MODIFIED" or "DELETED")
-        {
-            var rv = long.TryParse(JsonTools.GetString(JsonTools.Metadata(obj), "resourceVersion"), NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) ? parsed : 0;
+    }
 
-            // Like the real server, only the first table of a watch carries the column headers.
-            ApiDocuments.Table(kind, table, [obj], !_headersWritten, rv, null, time.GetUtcNow()).WriteTo(_writer);
-            _headersWritten = true;
-        }
-        else
-        {
-            obj.WriteTo(_writer);
-        }
-
+    private void End()
+    {
         _writer.WriteEndObject();
         _writer.Flush();
         pipe.Write("\n"u8);
