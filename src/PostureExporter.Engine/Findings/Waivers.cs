@@ -18,7 +18,9 @@ public sealed record CentralWaiver(
 {
     public bool Matches(string controlId, ObjectKey subject) =>
         Control == controlId
-        && Glob(NamespaceGlob, subject.Namespace)
+        // A Namespace's namespace is itself (as in the findings' namespace label), so "namespace: analytics"
+        // waives a namespace control on analytics.
+        && Glob(NamespaceGlob, subject.Kind == Kinds.Namespace ? subject.Name : subject.Namespace)
         && (string.IsNullOrEmpty(Kind) || string.Equals(Kind, subject.Kind, StringComparison.OrdinalIgnoreCase))
         && Glob(NameGlob, subject.Name);
 

@@ -1,0 +1,142 @@
+using PostureExporter.Engine.Controls;
+using PostureExporter.Engine.Model;
+
+namespace PostureExporter.Engine.Tests;
+
+public sealed class ImageReferenceTests
+{
+    [Theory]
+    [InlineData("nginx", "docker.io", "library/nginx", null, null)]
+    [InlineData("nginx:1.27", "docker.io", "library/nginx", "1.27", null)]
+    [InlineData("bitnami/redis:7.2", "docker.io", "bitnami/redis", "7.2", null)]
+    [InlineData("docker.io/nginx", "docker.io", "library/nginx", null, null)]
+    [InlineData("localhost/app", "localhost", "app", null, null)]
+    [InlineData("localhost:5000/app:dev", "localhost:5000", "app", "dev", null)]
+    [InlineData("registry:5000/app", "registry:5000", "app", null, null)]
+    [InlineData("registry:5000/app:1.2", "registry:5000", "app", "1.2", null)]
+    [InlineData("registry:5000/team/app:1.2@sha256:abc", "registry:5000", "team/app", "1.2", "sha256:abc")]
+    [InlineData("ghcr.io/x/y:v1", "ghcr.io", "x/y", "v1", null)]
+    [InlineData("nginx@sha256:abc", "docker.io", "library/nginx", null, "sha256:abc")]
+    [InlineData("nginx:latest@sha256:abc", "docker.io", "library/nginx", "latest", "sha256:abc")]
+    public void Parse_Reference_SplitsRegistryRepositoryTagAndDigest(string image, string registry, string repository, string? tag, string? digest)
+    {
+        // Act
+        var parsed = ImageReference.Parse(image);
+
+        // Assert
+        Assert.Equal(new ImageReference(registry, repository, tag, digest), parsed);
+    }
+}
+
+public sealed class LabelSelectorTests
+{
+    private static Dictionary<string, string> Labels(params string[] pairs) =>
+        pairs.Select(p => p.Split('=')).ToDictionary(p => p[0], p => p[1]);
+
+    [Theory]
+    [InlineData("environment in (prod, production)", "environment=prod", true)]
+    [InlineData("environment in (prod, production)", "environment=production", true)]
+    [InlineData("environment in (prod, production)", "environment=staging", false)]
+    [InlineData("environment in (prod, production)", "", false)]
+    [InlineData("environment notin (dev)", "environment=prod", true)]
+    [InlineData("environment notin (dev)", "environment=dev", false)]
+    [InlineData("environment notin (dev)", "", true)]
+    [InlineData("tier=web", "tier=web", true)]
+    [InlineData("tier==web", "tier=web", true)]
+    [InlineData("tier=web", "tier=db", false)]
+    [InlineData("tier!=web", "tier=db", true)]
+    [InlineData("tier!=web", "", true)]
+    [InlineData("tier!=web", "tier=web", false)]
+    [InlineData("team", "team=a", true)]
+    [InlineData("team", "", false)]
+    [InlineData("!team", "", true)]
+    [InlineData("!team", "team=a", false)]
+    [InlineData("team, environment in (prod), tier!=db", "team=a,environment=prod,tier=web", true)]
+    [InlineData("team, environment in (prod), tier!=db", "team=a,environment=prod,tier=db", false)]
+    [InlineData("", "team=a", true)]
+    public void Matches_Selector_HoldsOnlyWhenEveryRequirementHolds(string selector, string labels, bool expected)
+    {
+        // Arrange
+        var parsed = LabelSelector.Parse(selector);
+        var set = labels.Length == 0 ? [] : Labels(labels.Split(','));
+
+        // Act
+        var matches = parsed.Matches(set);
+
+        // Assert
+        Assert.Equal(expected, matches);
+    }
+
+    [Theory]
+    [InlineData("environment in prod")]
+    [InlineData("environment in (prod")]
+    [InlineData("environment notin prod)")]
+    [InlineData("=prod")]
+    [InlineData("!")]
+    [InlineData("two words")]
+    [InlineData("a)")]
+    public void Parse_MalformedSelector_ThrowsFormatException(string selector)
+    {
+        // Act
+        var parse = () => LabelSelector.Parse(selector);
+
+        // Assert
+        Assert.Throws<FormatException>(parse);
+    }
+}
+
+public sealed class ApiServerFlagsTests
+{
+    [Fact]
+    public void Indexer_EqualsAndSpaceForms_BothRead()
+    {
+        // Arrange
+        string[] command =
+        [
+            "kube-apiserver",
+            "--encryption-provider-config=/etc/kubernetes/enc.yaml",
+            "--tls-min-version", "VersionTLS12",
+            "--anonymous-auth=false",
+            "--audit-log-path", "/var/log/audit.log",
+            "--profiling",
+            "--allow-privileged",
+            "--authorization-mode=Node,RBAC",
+        ];
+
+        // Act
+        var flags = new ApiServerFlags(command);
+
+        // Assert
+        Assert.Equal("/etc/kubernetes/enc.yaml", flags["encryption-provider-config"]);
+        Assert.Equal("VersionTLS12", flags["tls-min-version"]);
+        Assert.Equal("false", flags["anonymous-auth"]);
+        Assert.Equal("/var/log/audit.log", flags["audit-log-path"]);
+        Assert.Equal("true", flags["profiling"]);
+        Assert.Equal("true", flags["allow-privileged"]);
+        Assert.Equal("Node,RBAC", flags["authorization-mode"]);
+        Assert.False(flags.Has("audit-webhook-config-file"));
+        Assert.Null(flags["audit-webhook-config-file"]);
+        Assert.False(flags.Has("kube-apiserver"));
+    }
+
+    [Fact]
+    public void Indexer_EmptyValueAfterEquals_IsEmptyNotTrue()
+    {
+        // Act
+        var flags = new ApiServerFlags(["--audit-log-path="]);
+
+        // Assert
+        Assert.True(flags.Has("audit-log-path"));
+        Assert.Equal("", flags["audit-log-path"]);
+    }
+
+    [Fact]
+    public void Indexer_RepeatedFlag_LastOneWins()
+    {
+        // Act
+        var flags = new ApiServerFlags(["--tls-min-version=VersionTLS10", "--tls-min-version", "VersionTLS13"]);
+
+        // Assert
+        Assert.Equal("VersionTLS13", flags["tls-min-version"]);
+    }
+}
