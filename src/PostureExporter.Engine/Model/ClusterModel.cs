@@ -231,11 +231,13 @@ public sealed class ClusterModel
         for (var depth = 0; depth < MaxOwnerDepth; depth++)
         {
             var owner = current.Controller;
-            if (owner is null || owner.Kind == Kinds.Node)
+            if (!Projector.HasWorkloadController(current))
             {
+                // No owner, a Node (static/mirror pod), or an owner of a kind the model does not watch (an
+                // operator's custom resource): the object itself is what a person fixes and annotates.
                 return current.Key;
             }
-            var ownerKey = new ObjectKey(owner.Kind, current.Key.Namespace, owner.Name);
+            var ownerKey = new ObjectKey(owner!.Kind, current.Key.Namespace, owner.Name);
             if (!_objects.TryGetValue(ownerKey, out var next))
             {
                 return ownerKey;
@@ -286,7 +288,7 @@ public sealed class ClusterModel
     {
         dirty.Add(new SubjectRef(SubjectScope.Workload, key));
         var exists = _subjectPods.ContainsKey(key)
-            || (_objects.TryGetValue(key, out var o) && o is WorkloadInfo && o.Controller is null);
+            || (_objects.TryGetValue(key, out var o) && o is WorkloadInfo && !Projector.HasWorkloadController(o));
         if (exists)
         {
             Add(_workloadSubjectsByNamespace, key.Namespace, key);
@@ -423,7 +425,7 @@ public sealed class ClusterModel
         {
             WorkloadInfo w => w.Template,
             // A bare pod that is no longer live: what it ran is still its spec.
-            PodInfo p when p.Controller is null || p.Controller.Kind == Kinds.Node => p.Spec,
+            PodInfo p when !Projector.HasWorkloadController(p) => p.Spec,
             _ => null,
         };
         return template is null

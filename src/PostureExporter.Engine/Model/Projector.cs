@@ -108,11 +108,19 @@ public static class Projector
         return info;
     }
 
+    /// <summary>
+    /// Whether an object is run by a workload controller the model watches (a Deployment's ReplicaSet, a
+    /// CronJob's Job, a ReplicaSet's Pod). Such an object is never a subject of its own.
+    /// </summary>
+    public static bool HasWorkloadController(ModelObject obj) =>
+        obj.Controller is { } c && Kinds.Workloads.Contains(c.Kind);
+
     private static WorkloadInfo Workload(IKubernetesObject<V1ObjectMeta> obj, string kind, V1PodSpec? template)
     {
         var controller = ControllerOf(obj.Metadata);
-        // A ReplicaSet or Job run by a controller is never a subject of its own, so its template is not kept.
-        var keepTemplate = controller is null;
+        // A ReplicaSet or Job run by a workload controller is never a subject of its own, so its template is
+        // not kept; one run by an operator's custom resource is its own subject and keeps it.
+        var keepTemplate = controller is null || !Kinds.Workloads.Contains(controller.Kind);
         return new WorkloadInfo(KeyOf(obj, kind), keepTemplate && template is not null ? Spec(template) : null)
         {
             Annotations = Ours(obj.Metadata),
