@@ -29,6 +29,10 @@ internal static class CommandLine
         new("--watch-idle-timeout", "WatchIdleTimeout", false, CheckDuration),
         new("--config", null, false),
         new("--log-level", "Logging:LogLevel:Default", false),
+        new("--auth", "Auth:Mode", false, v => v is "none" or "token-file" or "kubernetes" ? null : $"\"{v}\" is not none, token-file or kubernetes"),
+        new("--auth-token-file", "Auth:TokenFile", false),
+        new("--tls-cert-file", "Tls:CertFile", false),
+        new("--tls-key-file", "Tls:KeyFile", false),
     ];
 
     public const string Usage = """
@@ -45,6 +49,10 @@ internal static class CommandLine
           --watch-idle-timeout DUR   restart a watch that sent nothing for this long (default 3m; e.g. 30s, 5m)
           --config PATH              JSON configuration file (settings as in docs; repeatable)
           --log-level LEVEL          Trace, Debug, Information, Warning, Error
+          --auth MODE                none (default), token-file, or kubernetes (TokenReview + SubjectAccessReview)
+          --auth-token-file PATH     bearer tokens accepted with --auth token-file, one per line (re-read on change)
+          --tls-cert-file PATH       serve HTTPS with this PEM certificate (re-read on change)
+          --tls-key-file PATH        the certificate's PEM private key
         """;
 
     public static ParsedCommandLine Parse(IReadOnlyList<string> args)

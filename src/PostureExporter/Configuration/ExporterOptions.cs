@@ -26,6 +26,8 @@ internal sealed class ExporterOptions
     /// <summary>A watch down for longer than this makes /healthz fail.</summary>
     public string WatchDownHealthBound { get; set; } = "5m";
     public PostureOptions Posture { get; set; } = new();
+    public AuthOptions Auth { get; set; } = new();
+    public TlsOptions Tls { get; set; } = new();
 
     public TimeSpan WatchIdle { get; private set; }
     public TimeSpan WatchDownBound { get; private set; }
@@ -61,6 +63,8 @@ internal sealed class ExporterOptions
             throw new ConfigurationException($"DemoChurn: {DemoChurn} is negative");
         }
         WatchIdle = Duration(nameof(WatchIdleTimeout), WatchIdleTimeout);
+        Auth.Validate();
+        Tls.Validate();
         WatchDownBound = Duration(nameof(WatchDownHealthBound), WatchDownHealthBound);
     }
 
@@ -68,6 +72,55 @@ internal sealed class ExporterOptions
         CommandLine.TryParseDuration(value, out var d) && d > TimeSpan.Zero
             ? d
             : throw new ConfigurationException($"{name}: \"{value}\" is not a duration such as 30s, 3m or 1h");
+}
+
+/// <summary>Who may read /metrics, /api/* and the status page (section "Auth").</summary>
+internal sealed class AuthOptions
+{
+    /// <summary>none, token-file or kubernetes (TokenReview + SubjectAccessReview).</summary>
+    public string Mode { get; set; } = "none";
+    public string? TokenFile { get; set; }
+
+    public Security.AuthMode ParsedMode { get; private set; }
+
+    public void Validate()
+    {
+        ParsedMode = Mode switch
+        {
+            "none" => Security.AuthMode.None,
+            "token-file" => Security.AuthMode.TokenFile,
+            "kubernetes" => Security.AuthMode.Kubernetes,
+            _ => throw new ConfigurationException($"Auth:Mode: \"{Mode}\" is not none, token-file or kubernetes"),
+        };
+        if (ParsedMode == Security.AuthMode.TokenFile && (string.IsNullOrEmpty(TokenFile) || !File.Exists(TokenFile)))
+        {
+            throw new ConfigurationException($"Auth:TokenFile: {(string.IsNullOrEmpty(TokenFile) ? "required with Auth:Mode token-file" : $"no such file {TokenFile}")}");
+        }
+    }
+}
+
+/// <summary>Serving certificate files (section "Tls"); both or neither.</summary>
+internal sealed class TlsOptions
+{
+    public string? CertFile { get; set; }
+    public string? KeyFile { get; set; }
+
+    public bool Enabled => !string.IsNullOrEmpty(CertFile);
+
+    public void Validate()
+    {
+        if (string.IsNullOrEmpty(CertFile) != string.IsNullOrEmpty(KeyFile))
+        {
+            throw new ConfigurationException($"{(string.IsNullOrEmpty(CertFile) ? "Tls:CertFile" : "Tls:KeyFile")}: required when the other TLS file is set");
+        }
+        foreach (var (name, file) in new[] { ("Tls:CertFile", CertFile), ("Tls:KeyFile", KeyFile) })
+        {
+            if (!string.IsNullOrEmpty(file) && !File.Exists(file))
+            {
+                throw new ConfigurationException($"{name}: no such file {file}");
+            }
+        }
+    }
 }
 
 /// <summary>The engine's settings as written in configuration (section "Posture").</summary>

@@ -83,8 +83,8 @@ internal sealed partial class EngineService(
             switch (e)
             {
                 case ObjectUpserted u:
-                    // A duplicate event (same resourceVersion as what is held) changes nothing.
-                    if (index.Model.Get(u.Object.Key) is { } held && held.ResourceVersion.Length > 0 && held.ResourceVersion == u.Object.ResourceVersion)
+                    // A duplicate or out-of-order event (not newer than what is held) changes nothing.
+                    if (index.Model.Get(u.Object.Key) is { } held && !IsNewer(u.Object.ResourceVersion, held.ResourceVersion))
                     {
                         return;
                     }
@@ -126,6 +126,13 @@ internal sealed partial class EngineService(
             health.Evaluation.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
     }
+
+    /// <summary>
+    /// resourceVersions are opaque by contract but etcd revisions in practice: compare them as numbers when both
+    /// are, and treat anything else as newer (never drop an event we cannot order).
+    /// </summary>
+    internal static bool IsNewer(string incoming, string held) =>
+        !(long.TryParse(incoming, out var a) && long.TryParse(held, out var b)) || a > b;
 
     private static void Note(ObjectKey key, HashSet<string> changedNamespaces, ref bool bindingsChanged)
     {

@@ -16,6 +16,7 @@ using PostureExporter.Engine.Model;
 using PostureExporter.Http;
 using PostureExporter.Informers;
 using PostureExporter.Metrics;
+using PostureExporter.Security;
 using PostureExporter.Simulator;
 using Prometheus;
 
@@ -34,9 +35,27 @@ internal static partial class ServeCommand
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Configuration.AddConfiguration(configuration);
-        // Validated at load, so this cannot fail here.
-        _ = CommandLine.TryParseHostPort(options.Listen, out var host, out var port);
-        builder.WebHost.UseUrls($"http://{(host is "0.0.0.0" or "*" ? "+" : host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host)}:{port}");
+        var bootLogger = LoggerFactory.Create(b => b.AddSimpleConsole()).CreateLogger("PostureExporter.Tls");
+        CertificateReloader? certificates = null;
+        if (options.Tls.Enabled)
+        {
+            certificates = new CertificateReloader(options.Tls.CertFile!, options.Tls.KeyFile!, bootLogger);
+            try
+            {
+                certificates.LoadInitial();
+            }
+            catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException or ArgumentException)
+            {
+                throw new ConfigurationException($"Tls:CertFile: cannot load {options.Tls.CertFile} with {options.Tls.KeyFile}: {e.Message}");
+            }
+        }
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(ListenEndPoint(options.Listen), listen =>
+        {
+            if (certificates is not null)
+            {
+                listen.UseHttps(https => https.ServerCertificateSelector = (_, _) => certificates.Current);
+            }
+        }));
         // Per-request logs drown what matters; LogLevel settings in configuration can still turn them on.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddSimpleConsole(o =>
@@ -46,7 +65,11 @@ internal static partial class ServeCommand
         });
         builder.Services.AddPostureExporter(options, settings, client, demo);
 
+        builder.Services.AddSingleton(sp => new EndpointGuard(options.Auth.ParsedMode, options.Auth.TokenFile, client, TimeProvider.System, sp.GetRequiredService<ILogger<EndpointGuard>>()));
+
         await using var app = builder.Build();
+        var guard = app.Services.GetRequiredService<EndpointGuard>();
+        app.Use(guard.InvokeAsync);
         app.MapExporterEndpoints(app.Services.GetRequiredService<CollectorRegistry>(), app.Services.GetRequiredService<ExporterState>());
         await app.StartAsync();
 
@@ -59,6 +82,20 @@ internal static partial class ServeCommand
         }
         await app.WaitForShutdownAsync();
         return 0;
+    }
+
+    /// <summary>HOST:PORT (validated at load) as an endpoint; 0.0.0.0 and * mean every IPv4 address.</summary>
+    private static System.Net.IPEndPoint ListenEndPoint(string listen)
+    {
+        _ = CommandLine.TryParseHostPort(listen, out var host, out var port);
+        var address = host switch
+        {
+            "0.0.0.0" or "*" => System.Net.IPAddress.Any,
+            "localhost" => System.Net.IPAddress.Loopback,
+            _ when System.Net.IPAddress.TryParse(host, out var ip) => ip,
+            _ => System.Net.Dns.GetHostAddresses(host).FirstOrDefault() ?? throw new ConfigurationException($"Listen: cannot resolve {host}"),
+        };
+        return new System.Net.IPEndPoint(address, port);
     }
 
     /// <summary>All of the exporter's wiring in one place.</summary>

@@ -194,9 +194,20 @@ internal sealed partial class ResourceInformer(
         // Server-side timeout spread between 1x and 2x the minimum, like client-go, so watches do not all end together.
         var timeoutSeconds = timing.MinWatchSeconds + Random.Shared.Next(timing.MinWatchSeconds + 1);
         var live = false;
+        void OnError(Exception e)
+        {
+            if (IsDecodeError(e))
+            {
+                // One unreadable line or object: count it, log it, and keep the watch.
+                health.DecodeErrors.WithLabels(resource.Resource).Inc();
+                LogDecodeError(logger, resource.Resource, "(watch line)", e.Message);
+                return;
+            }
+            watchError ??= e;
+        }
         try
         {
-            await foreach (var (type, obj) in resource.Watch(client, _resourceVersion!, timeoutSeconds, e => watchError ??= e, idle.Token))
+            await foreach (var (type, obj) in resource.Watch(client, _resourceVersion!, timeoutSeconds, OnError, idle.Token))
             {
                 idle.CancelAfter(timing.IdleTimeout);
                 if (!live)
@@ -210,6 +221,11 @@ internal sealed partial class ResourceInformer(
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
             throw new WatchEnded("idle_timeout", relist: false);
+        }
+        catch (HttpRequestException e) when (e.InnerException is EndOfStreamException && watchError is null)
+        {
+            // The client throws this when a watch reaches timeoutSeconds without a single line: a clean end.
+            throw new WatchEnded("closed", relist: false);
         }
         if (watchError is not null)
         {
@@ -227,6 +243,10 @@ internal sealed partial class ResourceInformer(
         }
         throw new WatchEnded("closed", relist: false);
     }
+
+    private static bool IsDecodeError(Exception e) =>
+        e is System.Text.Json.JsonException or FormatException or InvalidCastException
+        || e.InnerException is System.Text.Json.JsonException;
 
     private void MarkLive()
     {

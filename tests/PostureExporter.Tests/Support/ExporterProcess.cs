@@ -123,7 +123,7 @@ public sealed partial class ExporterProcess : IAsyncDisposable
         using var cts = new CancellationTokenSource(timeout);
         MetricsUrl = await _metricsUrl.Task.WaitAsync(cts.Token);
         ApiUrl = await _apiUrl.Task.WaitAsync(cts.Token);
-        using var http = new HttpClient();
+        using var http = NewHttpClient();
         await Eventually.WaitAsync(async () =>
         {
             using var r = await http.GetAsync(new Uri(BaseUrl, "/readyz"));
@@ -131,10 +131,24 @@ public sealed partial class ExporterProcess : IAsyncDisposable
         }, timeout, "the exporter never became ready:\n" + Log);
     }
 
+    /// <summary>An HTTP client that accepts the test's self-signed serving certificates.</summary>
+    public static HttpClient NewHttpClient() => new(new SocketsHttpHandler
+    {
+        SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true },
+    });
+
     public async Task<PrometheusText> ScrapeAsync()
     {
-        using var http = new HttpClient();
+        using var http = NewHttpClient();
         return PrometheusText.Parse(await http.GetStringAsync(MetricsUrl));
+    }
+
+    /// <summary>Waits for the process to end by itself; returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
+        return _process.ExitCode;
     }
 
     public async ValueTask DisposeAsync()
@@ -147,7 +161,7 @@ public sealed partial class ExporterProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    [GeneratedRegex(@"serving metrics at (http://\S+/metrics)")]
+    [GeneratedRegex(@"serving metrics at (https?://\S+/metrics)")]
     private static partial Regex MetricsLine();
 
     [GeneratedRegex(@"demo cluster API at (http://[^\s;]+)")]
