@@ -19,6 +19,7 @@ internal sealed partial class EngineService(
     PostureMetrics metrics,
     ExporterHealthMetrics health,
     ExporterState state,
+    EngineAccess access,
     TimeProvider time,
     ILogger<EngineService> logger) : BackgroundService
 {
@@ -28,49 +29,85 @@ internal sealed partial class EngineService(
     {
         var reader = channel.Reader;
         var changedNamespaces = new HashSet<string>();
-        var nextWaiverCheck = time.GetUtcNow() + WaiverCheckInterval;
         metrics.RefreshDerived(index, changedNamespaces, bindingsChanged: true);
-        using var waiverTimer = new PeriodicTimer(WaiverCheckInterval, time);
-        var tick = waiverTimer.WaitForNextTickAsync(stoppingToken).AsTask();
-        while (!stoppingToken.IsCancellationRequested)
+        var waivers = RefreshWaiversPeriodicallyAsync(stoppingToken);
+        Task<bool>? events = null, work = null;
+        try
         {
-            var read = reader.WaitToReadAsync(stoppingToken).AsTask();
-            var done = await Task.WhenAny(read, tick);
-            if (done == tick)
+            while (!stoppingToken.IsCancellationRequested)
             {
-                if (!await tick)
+                events ??= reader.WaitToReadAsync(stoppingToken).AsTask();
+                work ??= access.Work.WaitToReadAsync(stoppingToken).AsTask();
+                await Task.WhenAny(events, work);
+                if (work.IsCompleted)
                 {
-                    break;
+                    if (!await work)
+                    {
+                        break;
+                    }
+                    work = null;
+                    while (access.Work.TryRead(out var item))
+                    {
+                        item(index);
+                    }
                 }
-                index.RefreshExpiredWaivers(time.GetUtcNow());
-                tick = waiverTimer.WaitForNextTickAsync(stoppingToken).AsTask();
-                if (!read.IsCompleted)
+                if (events.IsCompleted)
                 {
-                    continue;
-                }
-            }
-            if (!await read)
-            {
-                break;
-            }
-            var bindingsChanged = false;
-            var kinds = new HashSet<string>();
-            while (reader.TryRead(out var e))
-            {
-                Apply(e, changedNamespaces, ref bindingsChanged);
-                kinds.Add(e.Resource.Kind);
-                if (e is Relisted)
-                {
-                    state.MarkApplied(e.Resource.Resource);
+                    if (!await events)
+                    {
+                        break;
+                    }
+                    events = null;
+                    ApplyAvailable(reader, changedNamespaces);
                 }
             }
-            foreach (var resource in state.Resources.Where(r => kinds.Contains(r.Kind)))
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            access.Complete();
+            await waivers;
+        }
+    }
+
+    /// <summary>Applies every event waiting in the channel, then updates what is derived once per batch.</summary>
+    private void ApplyAvailable(ChannelReader<InformerEvent> reader, HashSet<string> changedNamespaces)
+    {
+        var bindingsChanged = false;
+        var kinds = new HashSet<string>();
+        while (reader.TryRead(out var e))
+        {
+            Apply(e, changedNamespaces, ref bindingsChanged);
+            kinds.Add(e.Resource.Kind);
+            if (e is Relisted)
             {
-                health.InformerObjects.WithLabels(resource.Resource).Set(index.Model.CountOf(resource.Kind));
+                state.MarkApplied(e.Resource.Resource);
             }
-            metrics.RefreshDerived(index, changedNamespaces, bindingsChanged);
-            health.InvalidWaivers.Set(index.WaiverProblems.Count);
-            changedNamespaces.Clear();
+        }
+        foreach (var resource in state.Resources.Where(r => kinds.Contains(r.Kind)))
+        {
+            health.InformerObjects.WithLabels(resource.Resource).Set(index.Model.CountOf(resource.Kind));
+        }
+        metrics.RefreshDerived(index, changedNamespaces, bindingsChanged);
+        health.InvalidWaivers.Set(index.WaiverProblems.Count);
+        changedNamespaces.Clear();
+    }
+
+    /// <summary>Waivers end with time, not with events: re-check the dated ones every minute, on the engine thread.</summary>
+    private async Task RefreshWaiversPeriodicallyAsync(CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(WaiverCheckInterval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct))
+            {
+                access.Post(i => i.RefreshExpiredWaivers(time.GetUtcNow()));
+            }
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 

@@ -29,7 +29,7 @@ internal static partial class ServeCommand
 
     public static async Task<int> RunAsync(IConfiguration configuration, ExporterOptions options, PostureSettings settings)
     {
-        await using var demo = options.Demo ? await DemoCluster.StartAsync(options.DemoApiListen, CancellationToken.None) : null;
+        await using var demo = options.Demo ? await StartDemoAsync(options.DemoApiListen) : null;
         var clientConfig = KubeClientFactory.Configure(options, demo?.BaseAddress);
         using var client = new Kubernetes(clientConfig);
 
@@ -71,7 +71,17 @@ internal static partial class ServeCommand
         var guard = app.Services.GetRequiredService<EndpointGuard>();
         app.Use(guard.InvokeAsync);
         app.MapExporterEndpoints(app.Services.GetRequiredService<CollectorRegistry>(), app.Services.GetRequiredService<ExporterState>());
-        await app.StartAsync();
+        app.MapPostureApi(app.Services.GetRequiredService<EngineAccess>(), TimeProvider.System);
+        app.MapStatusPage(app.Services.GetRequiredService<EngineAccess>(), app.Services.GetRequiredService<ExporterState>(),
+            app.Services.GetRequiredService<ExporterHealthMetrics>(), TimeProvider.System);
+        try
+        {
+            await app.StartAsync();
+        }
+        catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+        {
+            throw new ConfigurationException($"Listen: {options.Listen} is already in use");
+        }
 
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("PostureExporter");
         var url = app.Urls.FirstOrDefault() ?? options.Listen;
@@ -82,6 +92,18 @@ internal static partial class ServeCommand
         }
         await app.WaitForShutdownAsync();
         return 0;
+    }
+
+    private static async Task<SimulatedCluster> StartDemoAsync(string listen)
+    {
+        try
+        {
+            return await DemoCluster.StartAsync(listen, CancellationToken.None);
+        }
+        catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+        {
+            throw new ConfigurationException($"DemoApiListen: {listen} is already in use (choose another with --demo-api-listen)");
+        }
     }
 
     /// <summary>HOST:PORT (validated at load) as an endpoint; 0.0.0.0 and * mean every IPv4 address.</summary>
@@ -115,6 +137,7 @@ internal static partial class ServeCommand
         services.AddSingleton(metrics);
         services.AddSingleton(index);
         services.AddSingleton(channel);
+        services.AddSingleton<EngineAccess>();
         services.AddSingleton(sp =>
         {
             var loggers = sp.GetRequiredService<ILoggerFactory>();
