@@ -42,7 +42,9 @@ internal static class AuditCommand
         }
         else
         {
-            objects = await ListClusterAsync(options, settings);
+            using var client = new Kubernetes(KubeClientFactory.Configure(options, null));
+            settings = settings with { ApiServerVersion = settings.ApiServerVersion ?? await ApiServerVersion.TryGetAsync(client) };
+            objects = await ListClusterAsync(client, settings);
             ignored = new Dictionary<string, int>();
         }
 
@@ -52,9 +54,8 @@ internal static class AuditCommand
         return report.Fails(failOn) ? 1 : 0;
     }
 
-    private static async Task<List<IKubernetesObject<V1ObjectMeta>>> ListClusterAsync(ExporterOptions options, PostureSettings settings)
+    private static async Task<List<IKubernetesObject<V1ObjectMeta>>> ListClusterAsync(Kubernetes client, PostureSettings settings)
     {
-        using var client = new Kubernetes(KubeClientFactory.Configure(options, null));
         var kinds = ControlCatalog.Enabled(settings).SelectMany(c => c.Reads).Distinct();
         var all = new List<IKubernetesObject<V1ObjectMeta>>();
         foreach (var d in ResourceDescriptor.For(kinds))

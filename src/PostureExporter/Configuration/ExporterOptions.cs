@@ -133,6 +133,8 @@ internal sealed class PostureOptions
     public List<string> AllowedRegistries { get; set; } = [];
     public string ProductionSelector { get; set; } = "environment in (prod, production)";
     public int KubeletMaxMinorSkew { get; set; } = 1;
+    /// <summary>The API server version for the kubelet skew control; asked from /version when unset (audit --file cannot).</summary>
+    public string? ApiServerVersion { get; set; }
     public bool AllowAnnotationWaivers { get; set; } = true;
     public List<string> UnwaivableControls { get; set; } = [];
     public List<WaiverOptions> Waivers { get; set; } = [];
@@ -207,6 +209,7 @@ internal sealed class PostureOptions
             AllowedRegistries = AllowedRegistries.ToImmutableArray(),
             ProductionSelector = production,
             KubeletMaxMinorSkew = KubeletMaxMinorSkew,
+            ApiServerVersion = string.IsNullOrWhiteSpace(ApiServerVersion) ? null : ApiServerVersion.Trim(),
             AllowAnnotationWaivers = AllowAnnotationWaivers,
             UnwaivableControls = UnwaivableControls.ToImmutableHashSet(),
             Waivers = Waivers.Select((w, i) => w.ToWaiver($"{p}Waivers:{i}")).ToImmutableArray(),

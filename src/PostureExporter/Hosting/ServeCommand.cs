@@ -32,6 +32,7 @@ internal static partial class ServeCommand
         await using var demo = options.Demo ? await StartDemoAsync(options.DemoApiListen) : null;
         var clientConfig = KubeClientFactory.Configure(options, demo?.BaseAddress);
         using var client = new Kubernetes(clientConfig);
+        settings = settings with { ApiServerVersion = settings.ApiServerVersion ?? await ApiServerVersion.TryGetAsync(client) };
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Configuration.AddConfiguration(configuration);
