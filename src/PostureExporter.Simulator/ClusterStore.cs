@@ -335,7 +335,11 @@ public sealed class ClusterStore
     {
         lock (_gate)
         {
-            subscription.TryPublish(new WatchItem("BOOKMARK", BookmarkObject(subscription.Kind, _rv, annotations)));
+            // A hung watch gets no heartbeat either (TryPublish swallows it; checked here to skip the allocation).
+            if (subscription.Fault == WatchFault.None)
+            {
+                subscription.TryPublish(new WatchItem("BOOKMARK", BookmarkObject(subscription.Kind, _rv, annotations)));
+            }
         }
     }
 
@@ -371,6 +375,85 @@ public sealed class ClusterStore
             }
 
             _watchers.Clear();
+        }
+    }
+
+    // ---- fault injection (see ClusterFaults) ----
+
+    /// <summary>
+    /// Hangs or drops every open watch; returns how many were affected. Hanging skips watches already hung or
+    /// dropped; dropping includes hung ones (their connections are still open).
+    /// </summary>
+    internal int InterruptWatches(WatchFault fault)
+    {
+        List<WatchSubscription> affected = [];
+        lock (_gate)
+        {
+            for (var i = _watchers.Count - 1; i >= 0; i--)
+            {
+                var watcher = _watchers[i];
+                if (watcher.Fault >= fault)
+                {
+                    continue;
+                }
+
+                watcher.MarkFault(fault);
+                affected.Add(watcher);
+                if (fault == WatchFault.Dropped)
+                {
+                    _watchers.RemoveAt(i);
+                }
+            }
+        }
+
+        foreach (var watcher in affected)
+        {
+            watcher.SignalFault();
+        }
+
+        return affected.Count;
+    }
+
+    /// <summary>Forgets the whole watch history: only watches and continue tokens at the current revision remain valid.</summary>
+    internal CompactionResult Compact()
+    {
+        lock (_gate)
+        {
+            var forgotten = _history.Clear();
+            _oldestRv = _rv;
+            return new CompactionResult(_rv, forgotten);
+        }
+    }
+
+    /// <summary>
+    /// Queues one line, built at the current revision, on every open (not hung) watch of <paramref name="kind"/>,
+    /// in order with the real events; nothing is stored. Returns how many watches got it.
+    /// </summary>
+    internal int Inject(ResourceKind kind, Func<long, WatchItem> line)
+    {
+        lock (_gate)
+        {
+            var item = line(_rv);
+            var reached = 0;
+            for (var i = _watchers.Count - 1; i >= 0; i--)
+            {
+                var watcher = _watchers[i];
+                if (watcher.Kind != kind || watcher.Fault != WatchFault.None)
+                {
+                    continue;
+                }
+
+                if (watcher.TryPublish(item))
+                {
+                    reached++;
+                }
+                else
+                {
+                    _watchers.RemoveAt(i);
+                }
+            }
+
+            return reached;
         }
     }
 
@@ -598,6 +681,7 @@ public sealed class ClusterStore
         {
             var watcher = _watchers[i];
             if (watcher.Kind == change.Kind
+                && watcher.Fault == WatchFault.None
                 && WatchSubscription.Classify(change, watcher.Filter) is { } item
                 && !watcher.TryPublish(item))
             {

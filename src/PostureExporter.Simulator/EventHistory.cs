@@ -85,6 +85,16 @@ internal sealed class EventHistory
         return low;
     }
 
+    /// <summary>Forgets every event (compaction); returns how many there were.</summary>
+    public int Clear()
+    {
+        var count = Count;
+        _items = new StoredEvent[Math.Min(_capacity, 256)];
+        _head = 0;
+        Count = 0;
+        return count;
+    }
+
     private void Grow()
     {
         var larger = new StoredEvent[(int)Math.Min(_capacity, Math.Max(256L, _items.Length * 2L))];

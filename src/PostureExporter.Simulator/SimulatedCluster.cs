@@ -24,10 +24,11 @@ public sealed class SimulatedCluster : IAsyncDisposable
     private readonly CancellationTokenSource _shutdown;
     private int _disposed;
 
-    private SimulatedCluster(WebApplication app, ClusterStore store, CancellationTokenSource shutdown, Uri baseAddress)
+    private SimulatedCluster(WebApplication app, ClusterStore store, ClusterFaults faults, CancellationTokenSource shutdown, Uri baseAddress)
     {
         _app = app;
         Store = store;
+        Faults = faults;
         _shutdown = shutdown;
         BaseAddress = baseAddress;
     }
@@ -37,6 +38,9 @@ public sealed class SimulatedCluster : IAsyncDisposable
 
     /// <summary>The same state the HTTP API serves; in-process changes reach HTTP watchers like any other.</summary>
     public ClusterStore Store { get; }
+
+    /// <summary>Fault injection (dropped and hung watches, compaction, outages, throttling, bad watch lines); also served as POST /simulator/faults/*.</summary>
+    public ClusterFaults Faults { get; }
 
     /// <summary>Starts the server. Refuses non-loopback listen addresses: the simulator has no authentication at all.</summary>
     public static async Task<SimulatedCluster> StartAsync(SimulatorOptions options, CancellationToken ct = default)
@@ -50,7 +54,8 @@ public sealed class SimulatedCluster : IAsyncDisposable
         var store = new ClusterStore(options.HistoryLimit);
         var shutdown = new CancellationTokenSource();
         var settings = new ServerSettings(options.GitVersion, options.BookmarkInterval, TimeProvider.System);
-        var api = new ApiServer(store, settings, shutdown.Token);
+        var faults = new ClusterFaults(store, settings.Time);
+        var api = new ApiServer(store, faults, settings, shutdown.Token);
 
         // The empty builder reads no configuration, environment or appsettings and logs nowhere: a library
         // embedded in tests and the demo must not pick up the host process's ASPNETCORE_* settings.
@@ -82,7 +87,7 @@ public sealed class SimulatedCluster : IAsyncDisposable
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
         var baseAddress = new Uri(address.Replace("://localhost:", "://127.0.0.1:", StringComparison.Ordinal));
         api.ServerAddress = baseAddress.Authority;
-        return new SimulatedCluster(app, store, shutdown, baseAddress);
+        return new SimulatedCluster(app, store, faults, shutdown, baseAddress);
     }
 
     /// <summary>Ends every open watch, then stops the server.</summary>

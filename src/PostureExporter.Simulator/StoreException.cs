@@ -53,6 +53,9 @@ public class StoreException : Exception
     /// <summary>Object name for Status.details.name, when known.</summary>
     public string? Name { get; init; }
 
+    /// <summary>Seconds a client should wait before retrying (429): sent as Retry-After and Status.details.retryAfterSeconds.</summary>
+    public int? RetryAfterSeconds { get; init; }
+
     internal static string ReasonFor(int code) => code switch
     {
         400 => "BadRequest",
@@ -65,6 +68,8 @@ public class StoreException : Exception
         410 => "Expired",
         415 => "UnsupportedMediaType",
         422 => "Invalid",
+        429 => "TooManyRequests",
+        503 => "ServiceUnavailable",
         504 => "Timeout",
         _ => "InternalError",
     };

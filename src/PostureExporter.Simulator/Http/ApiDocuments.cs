@@ -129,7 +129,7 @@ internal static class ApiDocuments
             ["message"] = error.Message,
             ["reason"] = error.Reason,
         };
-        if (error.Name is not null || error.ResourcePlural is not null)
+        if (error.Name is not null || error.ResourcePlural is not null || error.RetryAfterSeconds is not null)
         {
             var details = new JsonObject();
             if (error.Name is not null)
@@ -145,6 +145,11 @@ internal static class ApiDocuments
             if (error.ResourcePlural is not null)
             {
                 details["kind"] = error.ResourcePlural;
+            }
+
+            if (error.RetryAfterSeconds is { } retryAfter)
+            {
+                details["retryAfterSeconds"] = retryAfter;
             }
 
             status["details"] = details;

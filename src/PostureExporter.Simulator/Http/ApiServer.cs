@@ -12,7 +12,7 @@ namespace PostureExporter.Simulator.Http;
 /// for every served kind, and Status errors, routed by hand because the path grammar (/api/v1 vs /apis/g/v,
 /// namespaced vs cluster-scoped, /watch/ prefix) is easier to follow as code than as route templates.
 /// </summary>
-internal sealed class ApiServer(ClusterStore store, ServerSettings settings, CancellationToken shutdown)
+internal sealed class ApiServer(ClusterStore store, ClusterFaults faults, ServerSettings settings, CancellationToken shutdown)
 {
     private const int FlushEvery = 100;
 
@@ -42,6 +42,18 @@ internal sealed class ApiServer(ClusterStore store, ServerSettings settings, Can
     private Task DispatchAsync(HttpContext context)
     {
         var segments = (context.Request.Path.Value ?? "/").Split('/', StringSplitOptions.RemoveEmptyEntries);
+        if (segments is ["simulator", ..])
+        {
+            // The simulator's own controls: never refused, so that faults can be cleared during an outage.
+            return segments is ["simulator", "faults", var fault] ? FaultAsync(context, fault) : throw PathNotFound();
+        }
+
+        // Injected outage or throttle: every Kubernetes API request, discovery and health included, is refused.
+        if (faults.Refusal() is { } refusal)
+        {
+            throw refusal;
+        }
+
         return segments switch
         {
             [] => DiscoveryAsync(context, ApiDocuments.RootPaths()),
@@ -58,6 +70,17 @@ internal sealed class ApiServer(ClusterStore store, ServerSettings settings, Can
             // Includes /openapi/v2: no schemas are served (see OpenApiDocuments).
             _ => throw PathNotFound(),
         };
+    }
+
+    private async Task FaultAsync(HttpContext context, string name)
+    {
+        if (!FaultEndpoints.Names.Contains(name))
+        {
+            throw FaultEndpoints.Unknown(name);
+        }
+
+        RequireMethod(context, HttpMethods.Post);
+        await WriteJsonAsync(context, StatusCodes.Status200OK, FaultEndpoints.Invoke(faults, name, context.Request.Query));
     }
 
     private static async Task HealthAsync(HttpContext context)
@@ -280,12 +303,6 @@ internal sealed class ApiServer(ClusterStore store, ServerSettings settings, Can
         // resourceVersion absent or "0": start with the current state as synthetic ADDED events, as the real server does.
         var start = store.Watch(kind, filter, fromRv, sendInitial: fromRv == 0 || sendInitialEvents);
 
-        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, shutdown);
-        if (timeoutSeconds > 0)
-        {
-            cancel.CancelAfter(TimeSpan.FromSeconds(timeoutSeconds));
-        }
-
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = "application/json";
         using var stream = new WatchStreamWriter(context.Response.BodyWriter, kind, table, settings.Time);
@@ -293,10 +310,61 @@ internal sealed class ApiServer(ClusterStore store, ServerSettings settings, Can
         {
             // Too old: the real server answers 200 and a single ERROR event with a 410 Status, then ends the stream.
             stream.Write("ERROR", ApiDocuments.Failure(new StoreException(410, "Expired", start.ExpiredMessage!)));
-            await context.Response.BodyWriter.FlushAsync(cancel.Token);
+            await context.Response.BodyWriter.FlushAsync(context.RequestAborted);
             return;
         }
 
+        try
+        {
+            // An outage that started after this request was admitted but before the watch registered has not
+            // dropped it: refuse it here (the outage window is set before its drop, so one of the two sees it).
+            if (faults.Refusal() is { Code: 503 } outage)
+            {
+                throw outage;
+            }
+
+            await StreamWatchAsync(context, kind, subscription, start, stream, sendInitialEvents, bookmarks, timeoutSeconds);
+            if (subscription.Fault == WatchFault.Hung)
+            {
+                // Injected hang: silence, with the connection open. timeoutSeconds no longer ends it (a stalled
+                // server or network would not honour it either); only the client, a drop or the cluster stopping do.
+                using var hang = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, shutdown, subscription.Dropped);
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, hang.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    // The client gave up, the watch was dropped, or the cluster is stopping.
+                }
+            }
+        }
+        finally
+        {
+            store.Unwatch(subscription);
+        }
+
+        if (subscription.Fault == WatchFault.Dropped)
+        {
+            // Injected drop: reset the connection, so the client sees a broken stream instead of a clean end.
+            context.Abort();
+        }
+    }
+
+    /// <summary>
+    /// Writes the watch until it times out, the client hangs up, the cluster stops, the store ends the subscription
+    /// (slow watcher) or a fault interrupts it.
+    /// </summary>
+    private async Task StreamWatchAsync(
+        HttpContext context, ResourceKind kind, WatchSubscription subscription, WatchStart start, WatchStreamWriter stream, bool sendInitialEvents, bool bookmarks, int timeoutSeconds)
+    {
+        using var timeout = new CancellationTokenSource();
+        if (timeoutSeconds > 0)
+        {
+            timeout.CancelAfter(TimeSpan.FromSeconds(timeoutSeconds));
+        }
+
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, shutdown, timeout.Token, subscription.Interrupted);
         var bookmarkLoop = Task.CompletedTask;
         try
         {
@@ -305,7 +373,7 @@ internal sealed class ApiServer(ClusterStore store, ServerSettings settings, Can
             var written = 0;
             foreach (var item in start.Initial)
             {
-                stream.Write(item.Type, item.Object);
+                stream.Write(item);
                 if (++written % FlushEvery == 0 && !await FlushAsync(context.Response.BodyWriter, cancel.Token))
                 {
                     return;
@@ -333,10 +401,11 @@ internal sealed class ApiServer(ClusterStore store, ServerSettings settings, Can
             while (await reader.WaitToReadAsync(cancel.Token))
             {
                 // Flush whenever the queue is drained (every event under light load), batching only under bursts.
+                // A fault stops the writing at once, even in the middle of a burst.
                 written = 0;
-                while (reader.TryRead(out var item))
+                while (subscription.Fault == WatchFault.None && reader.TryRead(out var item))
                 {
-                    stream.Write(item.Type, item.Object);
+                    stream.Write(item);
                     if (++written % FlushEvery == 0 && !await FlushAsync(context.Response.BodyWriter, cancel.Token))
                     {
                         return;
@@ -354,11 +423,10 @@ internal sealed class ApiServer(ClusterStore store, ServerSettings settings, Can
         }
         catch (OperationCanceledException)
         {
-            // timeoutSeconds elapsed, the client hung up, or the cluster is stopping: end the stream cleanly.
+            // timeoutSeconds elapsed, the client hung up, the cluster is stopping, or a fault interrupted the watch.
         }
         finally
         {
-            store.Unwatch(subscription);
             await cancel.CancelAsync();
             await bookmarkLoop;
         }
@@ -537,6 +605,11 @@ internal sealed class ApiServer(ClusterStore store, ServerSettings settings, Can
             return;
         }
 
+        if (error.RetryAfterSeconds is { } retryAfter)
+        {
+            context.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
+        }
+
         await WriteJsonAsync(context, error.Code, ApiDocuments.Failure(error));
     }
 
@@ -609,6 +682,18 @@ internal sealed class WatchStreamWriter(PipeWriter pipe, ResourceKind kind, Tabl
 {
     private readonly Utf8JsonWriter _writer = new(pipe, JsonTools.WriterOptions);
     private bool _headersWritten;
+
+    public void Write(WatchItem item)
+    {
+        if (item.RawLine is { } line)
+        {
+            pipe.Write(line);
+            pipe.Write("\n"u8);
+            return;
+        }
+
+        Write(item.Type, item.Object);
+    }
 
     public void Write(string type, StoredObject obj)
     {
