@@ -53,7 +53,11 @@ public sealed class SimulatedCluster : IAsyncDisposable
 
         var store = new ClusterStore(options.HistoryLimit);
         var shutdown = new CancellationTokenSource();
-        var settings = new ServerSettings(options.GitVersion, options.BookmarkInterval, TimeProvider.System);
+        var settings = new ServerSettings(options.GitVersion, options.BookmarkInterval, TimeProvider.System)
+        {
+            Tokens = new Dictionary<string, SimulatedUser>(options.Tokens, StringComparer.Ordinal),
+            NonResourceGrants = [.. options.NonResourceGrants],
+        };
         var faults = new ClusterFaults(store, settings.Time);
         var api = new ApiServer(store, faults, settings, shutdown.Token);
 

@@ -14,4 +14,16 @@ public sealed class SimulatorOptions
 
     /// <summary>Watch events kept for resuming watches and continuing paged lists; anything older is answered with 410 Gone.</summary>
     public int HistoryLimit { get; set; } = 100_000;
+
+    /// <summary>Bearer tokens the TokenReview endpoint authenticates, and as whom.</summary>
+    public IDictionary<string, SimulatedUser> Tokens { get; init; } = new Dictionary<string, SimulatedUser>(StringComparer.Ordinal);
+
+    /// <summary>Non-resource permissions the SubjectAccessReview endpoint allows.</summary>
+    public IList<NonResourceGrant> NonResourceGrants { get; init; } = [];
 }
+
+/// <summary>A user the simulated TokenReview returns for a token.</summary>
+public sealed record SimulatedUser(string Name, IReadOnlyList<string> Groups);
+
+/// <summary>Lets a user (or "group:NAME") use verbs on a non-resource path ("/metrics", or a prefix ending in *).</summary>
+public sealed record NonResourceGrant(string Subject, string Path, IReadOnlyList<string> Verbs);

@@ -63,6 +63,8 @@ internal sealed class ApiServer(ClusterStore store, ClusterFaults faults, Server
             ["api", var version, .. var rest] => ResourceAsync(context, "", version, rest),
             ["apis"] => DiscoveryAsync(context, ApiDocuments.GroupList()),
             ["apis", var group] => DiscoveryAsync(context, ApiDocuments.Group(group)),
+            ["apis", "authentication.k8s.io", "v1", "tokenreviews"] => ReviewAsync(context, r => Reviews.TokenReview(r, settings.Tokens)),
+            ["apis", "authorization.k8s.io", "v1", "subjectaccessreviews"] => ReviewAsync(context, r => Reviews.SubjectAccessReview(r, settings.NonResourceGrants)),
             ["apis", var group, var version, .. var rest] => ResourceAsync(context, group, version, rest),
             ["openapi", "v3"] => DiscoveryAsync(context, OpenApiDocuments.Discovery()),
             ["openapi", "v3", .. var rest] => DiscoveryAsync(context, OpenApiDocuments.ForPath(string.Join('/', rest))),
@@ -70,6 +72,12 @@ internal sealed class ApiServer(ClusterStore store, ClusterFaults faults, Server
             // Includes /openapi/v2: no schemas are served (see OpenApiDocuments).
             _ => throw PathNotFound(),
         };
+    }
+
+    private static async Task ReviewAsync(HttpContext context, Func<JsonObject, JsonObject> review)
+    {
+        RequireMethod(context, HttpMethods.Post);
+        await WriteJsonAsync(context, StatusCodes.Status201Created, review(await ReadObjectAsync(context)));
     }
 
     private async Task FaultAsync(HttpContext context, string name)
@@ -738,4 +746,8 @@ internal sealed class WatchStreamWriter(PipeWriter pipe, ResourceKind kind, Tabl
 }
 
 /// <summary>An immutable copy of the options the server reads while running.</summary>
-internal sealed record ServerSettings(string GitVersion, TimeSpan BookmarkInterval, TimeProvider Time);
+internal sealed record ServerSettings(string GitVersion, TimeSpan BookmarkInterval, TimeProvider Time)
+{
+    public IReadOnlyDictionary<string, SimulatedUser> Tokens { get; init; } = new Dictionary<string, SimulatedUser>();
+    public IReadOnlyList<NonResourceGrant> NonResourceGrants { get; init; } = [];
+}
