@@ -222,6 +222,14 @@ internal sealed partial class ResourceInformer(
         {
             throw new WatchEnded("idle_timeout", relist: false);
         }
+        catch (Exception e) when (IsDecodeError(e))
+        {
+            // The client reads a watch's first line before yielding anything, and throws when that line is
+            // unreadable (later bad lines go to onError): count it, and reconnect from the last good version.
+            health.DecodeErrors.WithLabels(resource.Resource).Inc();
+            LogDecodeError(logger, resource.Resource, "(first watch line)", e.Message);
+            throw new WatchEnded("decode_error", relist: false);
+        }
         catch (HttpRequestException e) when (e.InnerException is EndOfStreamException && watchError is null)
         {
             // The client throws this when a watch reaches timeoutSeconds without a single line: a clean end.

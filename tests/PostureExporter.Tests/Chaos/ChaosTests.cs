@@ -90,7 +90,7 @@ public sealed class ChaosTests(ITestOutputHelper output)
         var final = await exporter.ScrapeAsync();
         Assert.True(final.Sum("posture_exporter_watch_restarts_total") > 0, $"seed {seed}: no watch restart was counted");
         await Eventually.WaitAsync(async () => (await exporter.ScrapeAsync()).Sum("posture_exporter_decode_errors_total") >= 2,
-            TimeSpan.FromSeconds(30), $"seed {seed}: the bad watch lines were not counted as decode errors");
+            TimeSpan.FromSeconds(30), $"seed {seed}: the bad watch lines were not counted as decode errors: {string.Join(", ", (await exporter.ScrapeAsync()).Find("posture_exporter_decode_errors_total").Select(x => $"{x.Labels["resource"]}={x.Value}"))}\n{exporter.Log}");
         output.WriteLine($"seed {seed}: converged; restarts {final.Sum("posture_exporter_watch_restarts_total")}, decode errors {final.Sum("posture_exporter_decode_errors_total")}");
     }
 
