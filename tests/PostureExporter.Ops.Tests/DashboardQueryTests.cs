@@ -13,7 +13,6 @@ public sealed class DashboardQueryTests(MonitoringPipeline pipeline)
         ["posture-overview / Controls that cannot judge this cluster"] =
             "every control enabled today can judge the demo cluster (API-server controls will not, once they exist)",
         ["posture-overview / Watch restarts"] = "no watch restarts (all reasons) in the first seconds of a healthy run",
-        ["posture-overview / Watch events"] = "with churn off, the demo cluster may send no watch event at all during the test",
         ["posture-drift / Firing posture alerts"] =
             "nothing fires in the first seconds: the default-deny alert waits 15 minutes, the others need drift",
     };
