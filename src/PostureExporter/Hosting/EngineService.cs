@@ -90,9 +90,46 @@ internal sealed partial class EngineService(
         {
             health.InformerObjects.WithLabels(resource.Resource).Set(index.Model.CountOf(resource.Kind));
         }
+        if (!state.InitialEvaluationDone && state.AllApplied)
+        {
+            // The initial lists arrive kind by kind in any order; evaluating them as they came would open and
+            // resolve findings on half-built ownership (a ReplicaSet before its Deployment). Evaluate once, whole.
+            var started = Stopwatch.GetTimestamp();
+            metrics.CountTransitions = false;
+            index.EvaluateAll(time.GetUtcNow());
+            metrics.CountTransitions = true;
+            state.InitialEvaluationDone = true;
+            bindingsChanged = true;
+            LogInitialEvaluation(logger, index.Model.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
         metrics.RefreshDerived(index, changedNamespaces, bindingsChanged);
         health.InvalidWaivers.Set(index.WaiverProblems.Count);
         changedNamespaces.Clear();
+    }
+
+    /// <summary>Before the initial evaluation only the model is kept current; after it, the index too.</summary>
+    private void Upsert(ModelObject obj, DateTimeOffset now)
+    {
+        if (state.InitialEvaluationDone)
+        {
+            index.Upsert(obj, now);
+        }
+        else
+        {
+            index.Model.Upsert(obj);
+        }
+    }
+
+    private void Delete(ObjectKey key, DateTimeOffset now)
+    {
+        if (state.InitialEvaluationDone)
+        {
+            index.Delete(key, now);
+        }
+        else
+        {
+            index.Model.Delete(key);
+        }
     }
 
     /// <summary>Waivers end with time, not with events: re-check the dated ones every minute, on the engine thread.</summary>
@@ -125,18 +162,18 @@ internal sealed partial class EngineService(
                     {
                         return;
                     }
-                    index.Upsert(u.Object, now);
+                    Upsert(u.Object, now);
                     Note(u.Object.Key, changedNamespaces, ref bindingsChanged);
                     break;
                 case ObjectDeleted d:
-                    index.Delete(d.Key, now);
+                    Delete(d.Key, now);
                     Note(d.Key, changedNamespaces, ref bindingsChanged);
                     break;
                 case Relisted r:
                     var keep = r.Objects.Select(o => o.Key).ToHashSet();
                     foreach (var gone in index.Model.KeysOf(r.Resource.Kind).Where(k => !keep.Contains(k)).ToList())
                     {
-                        index.Delete(gone, now);
+                        Delete(gone, now);
                         Note(gone, changedNamespaces, ref bindingsChanged);
                     }
                     foreach (var o in r.Objects)
@@ -145,7 +182,7 @@ internal sealed partial class EngineService(
                         {
                             continue;
                         }
-                        index.Upsert(o, now);
+                        Upsert(o, now);
                         Note(o.Key, changedNamespaces, ref bindingsChanged);
                     }
                     LogRelisted(logger, r.Resource.Resource, r.Objects.Count);
@@ -185,6 +222,9 @@ internal sealed partial class EngineService(
 
     [LoggerMessage(EventId = 200, Level = LogLevel.Debug, Message = "applied a relist of {Resource}: {Count} objects")]
     private static partial void LogRelisted(ILogger logger, string resource, int count);
+
+    [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "evaluated the initial state: {Objects} objects in {Milliseconds:0} ms")]
+    private static partial void LogInitialEvaluation(ILogger logger, int objects, double milliseconds);
 
     [LoggerMessage(EventId = 201, Level = LogLevel.Error, Message = "applying a change to {Resource} failed; skipped and counted")]
     private static partial void LogApplyFailed(ILogger logger, Exception exception, string resource);

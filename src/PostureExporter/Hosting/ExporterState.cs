@@ -14,12 +14,23 @@ internal sealed class ExporterState(IReadOnlyList<ResourceInformer> informers, T
 
     public void MarkApplied(string resource) => _applied[resource] = true;
 
+    /// <summary>Every initial list has been applied.</summary>
+    public bool AllApplied => informers.All(i => _applied.ContainsKey(i.Resource.Resource));
+
+    /// <summary>Set once the model built from the initial lists has been evaluated as a whole.</summary>
+    public bool InitialEvaluationDone { get; set; }
+
     /// <summary>Ready once every informer's initial list has been applied to the findings index.</summary>
     public bool IsReady(out string detail)
     {
         var pending = informers.Where(i => !_applied.ContainsKey(i.Resource.Resource)).Select(i => i.Resource.Resource).ToList();
-        detail = pending.Count == 0 ? "ok" : "waiting for the initial list of: " + string.Join(", ", pending);
-        return pending.Count == 0;
+        if (pending.Count > 0)
+        {
+            detail = "waiting for the initial list of: " + string.Join(", ", pending);
+            return false;
+        }
+        detail = InitialEvaluationDone ? "ok" : "evaluating the initial state";
+        return InitialEvaluationDone;
     }
 
     /// <summary>Healthy unless some watch has been down longer than the configured bound.</summary>

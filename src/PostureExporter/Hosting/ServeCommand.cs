@@ -127,8 +127,9 @@ internal static partial class ServeCommand
         var registry = Prometheus.Metrics.NewCustomRegistry();
         var time = TimeProvider.System;
         var health = new ExporterHealthMetrics(registry, Version, Environment.GetEnvironmentVariable("POSTURE_REVISION") ?? "unknown");
-        var metrics = new PostureMetrics(registry, settings, options.Posture.MaxDetailSeries, options.Posture.NamespaceInfoLabels);
-        var index = new FindingsIndex(new ClusterModel(), settings, metrics);
+        var model = new ClusterModel();
+        var metrics = new PostureMetrics(registry, model, settings, options.Posture.MaxDetailSeries, options.Posture.NamespaceInfoLabels);
+        var index = new FindingsIndex(model, settings, metrics);
         var channel = Channel.CreateBounded<InformerEvent>(new BoundedChannelOptions(10_000) { SingleReader = true });
         var timing = new InformerTiming(options.WatchIdle);
 

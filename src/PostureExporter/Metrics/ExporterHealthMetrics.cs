@@ -19,6 +19,9 @@ internal sealed class ExporterHealthMetrics
         InvalidWaivers = f.CreateGauge("posture_exporter_invalid_waivers", "Objects whose waiver annotations are invalid and so not honoured.");
         BuildInfo = f.CreateGauge("posture_exporter_build_info", "Build information; always 1.", "version", "revision");
         BuildInfo.WithLabels(version, revision).Set(1);
+        // Lets rules tell an exporter restart (counters back to 0) from anything else.
+        f.CreateGauge("posture_exporter_start_time_seconds", "Unix time the exporter process started.")
+            .Set(System.Diagnostics.Process.GetCurrentProcess().StartTime.ToUniversalTime().Subtract(DateTime.UnixEpoch).TotalSeconds);
     }
 
     public Gauge InformerSynced { get; }

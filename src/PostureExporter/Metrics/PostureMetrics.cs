@@ -16,6 +16,8 @@ namespace PostureExporter.Metrics;
 internal sealed class PostureMetrics : IFindingsObserver
 {
     private readonly PostureSettings _settings;
+    private readonly ClusterModel _model;
+    private readonly Dictionary<string, HashSet<(string Control, string Severity)>> _dormantCounters = [];
     private readonly int _maxDetailSeries;
     private readonly IReadOnlyList<string> _namespaceInfoLabels;
     private readonly Gauge _violations;
@@ -35,9 +37,10 @@ internal sealed class PostureMetrics : IFindingsObserver
     private HashSet<string[]> _clusterAdminSeries = new(LabelsComparer.Instance);
     private int _dropped;
 
-    public PostureMetrics(CollectorRegistry registry, PostureSettings settings, int maxDetailSeries, IReadOnlyList<string> namespaceInfoLabels)
+    public PostureMetrics(CollectorRegistry registry, ClusterModel model, PostureSettings settings, int maxDetailSeries, IReadOnlyList<string> namespaceInfoLabels)
     {
         _settings = settings;
+        _model = model;
         _maxDetailSeries = maxDetailSeries;
         _namespaceInfoLabels = namespaceInfoLabels;
         var f = Prometheus.Metrics.WithCustomRegistry(registry);
@@ -75,6 +78,12 @@ internal sealed class PostureMetrics : IFindingsObserver
         return sb.ToString();
     }
 
+    /// <summary>
+    /// False while the initial lists are evaluated: violations that already existed when the exporter started
+    /// were not seen appearing, so they do not count as opened (a restart must not look like a burst of drift).
+    /// </summary>
+    public bool CountTransitions { get; set; } = true;
+
     private string Severity(Control c) =>
         (_settings.SeverityOverrides.TryGetValue(c.Id, out var s) ? s : c.Metadata.Severity).Label();
 
@@ -89,11 +98,22 @@ internal sealed class PostureMetrics : IFindingsObserver
             _checked.RemoveLabelled(m.Id, sev, ns);
             if (ns.Length > 0)
             {
-                // The namespace has no subject left for this control: its counters go with it.
-                _opened.RemoveLabelled(m.Id, sev, ns);
-                _resolved.RemoveLabelled(m.Id, sev, ns);
+                // Counters outlive the namespace's last subject (so a violation that appeared and vanished
+                // between scrapes still reaches Prometheus) and go only with the namespace itself.
+                if (_model.Namespace(ns) is null)
+                {
+                    RemoveCounters(ns, m.Id, sev);
+                }
+                else
+                {
+                    Dormant(ns).Add((m.Id, sev));
+                }
             }
             return;
+        }
+        if (_dormantCounters.TryGetValue(ns, out var dormant))
+        {
+            dormant.Remove((m.Id, sev));
         }
         _violations.WithLabels(m.Id, sev, m.Section, m.Category, ns).Set(counts.Violations);
         _waived.WithLabels(m.Id, sev, ns).Set(counts.Waived);
@@ -101,6 +121,21 @@ internal sealed class PostureMetrics : IFindingsObserver
         // Created at 0 before the first increment, so increase() sees the first violation too.
         _opened.WithLabels(m.Id, sev, ns);
         _resolved.WithLabels(m.Id, sev, ns);
+    }
+
+    private HashSet<(string Control, string Severity)> Dormant(string ns)
+    {
+        if (!_dormantCounters.TryGetValue(ns, out var set))
+        {
+            _dormantCounters[ns] = set = [];
+        }
+        return set;
+    }
+
+    private void RemoveCounters(string ns, string control, string severity)
+    {
+        _opened.RemoveLabelled(control, severity, ns);
+        _resolved.RemoveLabelled(control, severity, ns);
     }
 
     public void FindingChanged(Finding? before, Finding? after)
@@ -113,7 +148,10 @@ internal sealed class PostureMetrics : IFindingsObserver
         var now = after?.Status == FindingStatus.Violation;
         if (!was && now)
         {
-            _opened.WithLabels(m.Id, sev, f.Namespace).Inc();
+            if (CountTransitions)
+            {
+                _opened.WithLabels(m.Id, sev, f.Namespace).Inc();
+            }
             if (_details.Count < _maxDetailSeries)
             {
                 _details.Add(detailKey);
@@ -128,7 +166,10 @@ internal sealed class PostureMetrics : IFindingsObserver
         }
         else if (was && !now)
         {
-            _resolved.WithLabels(m.Id, sev, before!.Namespace).Inc();
+            if (CountTransitions)
+            {
+                _resolved.WithLabels(m.Id, sev, before!.Namespace).Inc();
+            }
             if (_details.Remove(detailKey))
             {
                 _firstSeen.RemoveLabelled(m.Id, sev, f.Namespace, f.Subject.Key.Kind, f.Subject.Key.Name);
@@ -177,6 +218,13 @@ internal sealed class PostureMetrics : IFindingsObserver
         foreach (var ns in changedNamespaces)
         {
             var info = index.Model.Namespace(ns);
+            if (info is null && _dormantCounters.Remove(ns, out var dormant))
+            {
+                foreach (var (control, severity) in dormant)
+                {
+                    RemoveCounters(ns, control, severity);
+                }
+            }
             string[]? labels = info is null ? null :
                 [ns, info.Labels.GetValueOrDefault("pod-security.kubernetes.io/enforce", ""), .. _namespaceInfoLabels.Select(l => info.Labels.GetValueOrDefault(l, ""))];
             if (_namespaceInfoSeries.TryGetValue(ns, out var old))

@@ -53,6 +53,44 @@ public sealed class DemoEndToEndTests(DemoFixture demo) : IClassFixture<DemoFixt
     }
 
     [Fact]
+    public async Task Counters_AtStart_DoNotCountViolationsThatAlreadyExisted()
+    {
+        var m = await demo.Exporter.ScrapeAsync();
+
+        // A restart must not look like drift: what existed at start was not seen appearing.
+        Assert.Equal(1, Violations(m, "container-run-as-root", "payments"));
+        Assert.Equal(0, m.Value("posture_violations_opened_total", ("control", "container-run-as-root"), ("namespace", "payments")));
+        Assert.Equal(0, m.Sum("posture_violations_opened_total"));
+        Assert.Equal(0, m.Sum("posture_violations_resolved_total"));
+        Assert.True(m.Value("posture_exporter_start_time_seconds") > 0);
+    }
+
+    [Fact]
+    public async Task Counters_OutliveTheNamespacesLastSubject_WhileTheNamespaceExists()
+    {
+        await using var exporter = await ExporterProcess.StartDemoAsync();
+        var api = exporter.ApiUrl!;
+
+        // staging's only workload goes away: its limits gauges go, its counters stay (with the resolution counted).
+        await Kubectl.RunAsync(api, "delete", "deployment", "-n", "staging", "test-runner");
+        await Kubectl.RunAsync(api, "delete", "replicasets,pods", "-n", "staging", "--all");
+
+        PrometheusText m = null!;
+        await Eventually.WaitAsync(async () =>
+        {
+            m = await exporter.ScrapeAsync();
+            return m.Value("posture_checked", ("control", "container-resource-limits"), ("namespace", "staging")) is null;
+        }, Deadline, "staging's limits series never went away");
+        // Deleting the owners first can move the pods to a transient subject (their ReplicaSet) for a moment,
+        // which opens and resolves once more; net, the one violation that existed went away.
+        var resolved = m.Value("posture_violations_resolved_total", ("control", "container-resource-limits"), ("namespace", "staging"));
+        var opened = m.Value("posture_violations_opened_total", ("control", "container-resource-limits"), ("namespace", "staging"));
+        Assert.NotNull(resolved);
+        Assert.NotNull(opened);
+        Assert.Equal(1, resolved - opened);
+    }
+
+    [Fact]
     public async Task Kubectl_GetPodsAllNamespaces_ListsTheSeedPods()
     {
         var json = await Kubectl.RunAsync(demo.Exporter.ApiUrl!, "get", "pods", "-A", "-o", "json");
