@@ -61,7 +61,7 @@ public sealed partial class DeployTests(DeployTests.Rendered rendered) : IClassF
         var kinds = Objects().Select(o => (string)o["kind"]!).Order(StringComparer.Ordinal).ToList();
 
         Assert.Equal(
-            ["ClusterRole", "ClusterRoleBinding", "ConfigMap", "Deployment", "Namespace", "NetworkPolicy", "NetworkPolicy", "NetworkPolicy",
+            ["ClusterRole", "ClusterRole", "ClusterRoleBinding", "ClusterRoleBinding", "ConfigMap", "Deployment", "Namespace", "NetworkPolicy", "NetworkPolicy", "NetworkPolicy",
              "NetworkPolicy", "PrometheusRule", "Service", "ServiceAccount", "ServiceMonitor"],
             kinds);
         var clusterScoped = new HashSet<string>(["Namespace", "ClusterRole", "ClusterRoleBinding"], StringComparer.Ordinal);
@@ -108,7 +108,7 @@ public sealed partial class DeployTests(DeployTests.Rendered rendered) : IClassF
         var watched = ResourceDescriptor.For(ControlCatalog.Enabled(settings).SelectMany(c => c.Reads).Distinct()).ToList();
         var expected = watched.Select(d => (Group: ApiGroup(d.Kind, d.Resource), d.Resource)).ToHashSet();
 
-        var role = One("ClusterRole");
+        var role = One("ClusterRole", "posture-exporter-read");
         var granted = new HashSet<(string Group, string Resource)>();
         var problems = new List<string>();
         foreach (var rule in role["rules"]!.AsArray().Select(r => r!.AsObject()))
@@ -149,10 +149,10 @@ public sealed partial class DeployTests(DeployTests.Rendered rendered) : IClassF
     [Fact]
     public void ClusterRoleBinding_BindsTheReadRoleToTheExportersServiceAccount()
     {
-        var binding = One("ClusterRoleBinding");
+        var binding = One("ClusterRoleBinding", "posture-exporter-read");
 
         Assert.Equal("ClusterRole", (string)binding["roleRef"]!["kind"]!);
-        Assert.Equal((string)One("ClusterRole")["metadata"]!["name"]!, (string)binding["roleRef"]!["name"]!);
+        Assert.Equal("posture-exporter-read", (string)binding["roleRef"]!["name"]!);
         var subject = Assert.Single(binding["subjects"]!.AsArray())!;
         Assert.Equal("ServiceAccount", (string)subject["kind"]!);
         Assert.Equal((string)One("ServiceAccount")["metadata"]!["name"]!, (string)subject["name"]!);
