@@ -43,13 +43,17 @@ public static class SeverityNames
     }
 }
 
-/// <summary>A control's user-facing description: what it checks, why, and how to fix it.</summary>
+/// <summary>
+/// A control's user-facing description: what it checks (<paramref name="Title"/>, and <paramref name="Violation"/>:
+/// one line saying when a subject violates), why (<paramref name="Rationale"/>), and how to fix it.
+/// </summary>
 public sealed record ControlMetadata(
     string Id,
     string Title,
     string Section,
     string Category,
     Severity Severity,
+    string Violation,
     string Rationale,
     string Remediation,
     ImmutableArray<string> References);
@@ -167,13 +171,14 @@ public abstract class ContainerControl : WorkloadControl
 /// <summary>A control judged per pod spec (pod-level fields): the workload fails when any spec does.</summary>
 public abstract class PodSpecControl : WorkloadControl
 {
-    protected abstract string? Check(PodSpecInfo pod, EvaluationContext context);
+    /// <summary>Returns why the pod spec violates, or null when it passes.</summary>
+    protected abstract string? Check(WorkloadSubject workload, PodSpecInfo pod, EvaluationContext context);
 
     protected sealed override Verdict Evaluate(WorkloadSubject workload, EvaluationContext context)
     {
         foreach (var spec in workload.Specs)
         {
-            var reason = Check(spec, context);
+            var reason = Check(workload, spec, context);
             if (reason is not null)
             {
                 return Verdict.Fail(reason);

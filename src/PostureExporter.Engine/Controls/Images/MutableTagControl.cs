@@ -10,6 +10,7 @@ public sealed class MutableTagControl : ContainerControl
         "7",
         "supply-chain",
         Severity.High,
+        "an image has no digest and its tag is `latest` or absent",
         "An image on :latest (or with no tag, which means latest) changes under the workload: what runs is "
         + "whatever was pushed last, unscanned, and two replicas may run different code.",
         "Reference images by digest (name@sha256:…) or at least by a pinned version tag.",
