@@ -50,4 +50,50 @@ public sealed class ControlBehaviourTests
         Assert.Contains(Kinds.ClusterRoleBinding, reads);
         Assert.Contains(Kinds.Pod, reads);
     }
+
+    public static TheoryData<string> ApiServerControlIds() =>
+        new(ControlCatalog.All.Where(c => c.Scope == SubjectScope.ApiServer).Select(c => c.Id));
+
+    [Theory]
+    [MemberData(nameof(ApiServerControlIds))]
+    public void ApiServerControl_NoApiServerPodVisible_NotApplicableAndNothingCounted(string controlId)
+    {
+        // Arrange: a managed cluster: workloads and a look-alike pod outside kube-system, no static kube-apiserver.
+        var control = ControlCatalog.Find(controlId)!;
+        var lookalike = Pod("default", "kube-apiserver-fake", new V1PodSpec
+        {
+            Containers = [new V1Container { Name = "kube-apiserver", Image = "nginx:1.27", Command = ["kube-apiserver"] }],
+        });
+        lookalike.Metadata.Labels = new Dictionary<string, string> { ["component"] = "kube-apiserver" };
+
+        // Act
+        var index = Evaluate(null, Namespace("default"), Deployment("default", "web", NonRootSpec()), lookalike);
+
+        // Assert
+        Assert.False(index.IsApplicable(control));
+        Assert.Empty(index.Of(controlId));
+        Assert.DoesNotContain(index.Counts.Keys, k => k.Control == controlId);
+    }
+
+    [Theory]
+    [MemberData(nameof(ApiServerControlIds))]
+    public void ApiServerControl_StaticApiServerPodVisible_ApplicableAndChecked(string controlId)
+    {
+        // Arrange
+        var control = ControlCatalog.Find(controlId)!;
+        var pod = Pod("kube-system", "kube-apiserver-cp-1", new V1PodSpec
+        {
+            Containers = [new V1Container { Name = "kube-apiserver", Image = "registry.k8s.io/kube-apiserver:v1.31.2", Command = ["kube-apiserver"] }],
+        }, ("Node", "cp-1"));
+        pod.Metadata.Labels = new Dictionary<string, string> { ["component"] = "kube-apiserver" };
+
+        // Act
+        var index = Evaluate(null, pod);
+
+        // Assert
+        Assert.True(index.IsApplicable(control));
+        var finding = Assert.Single(index.Of(controlId));
+        Assert.Equal(new ObjectKey(Kinds.Pod, "kube-system", "kube-apiserver-cp-1"), finding.Subject.Key);
+        Assert.Equal(1, index.Counts[(controlId, "kube-system")].Checked);
+    }
 }

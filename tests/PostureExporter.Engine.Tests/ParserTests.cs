@@ -131,6 +131,20 @@ public sealed class ApiServerFlagsTests
     }
 
     [Fact]
+    public void Indexer_BareBooleanFlagBeforeAWord_DoesNotTakeItAsValue()
+    {
+        // Arrange: pflag never gives a boolean flag the next argument (kube-apiserver then rejects the stray word).
+        string[] command = ["kube-apiserver", "--anonymous-auth", "false", "--audit-log-path", "/var/log/audit.log"];
+
+        // Act
+        var flags = new ApiServerFlags(command);
+
+        // Assert
+        Assert.Equal("true", flags["anonymous-auth"]);
+        Assert.Equal("/var/log/audit.log", flags["audit-log-path"]);
+    }
+
+    [Fact]
     public void Indexer_RepeatedFlag_LastOneWins()
     {
         // Act

@@ -246,9 +246,20 @@ public abstract class ApiServerControl : Control
     protected abstract Verdict Evaluate(ApiServerFlags flags, EvaluationContext context);
 }
 
-/// <summary>kube-apiserver flags from a command line, in both <c>--flag=value</c> and <c>--flag value</c> forms.</summary>
+/// <summary>
+/// kube-apiserver flags from a command line, in both <c>--flag=value</c> and <c>--flag value</c> forms. As in pflag,
+/// a boolean flag never takes the next argument as its value: bare, it means true.
+/// </summary>
 public sealed class ApiServerFlags
 {
+    /// <summary>kube-apiserver's boolean flags that a control reads or that commonly precede a value-taking one.</summary>
+    private static readonly HashSet<string> BooleanFlags = new(StringComparer.Ordinal)
+    {
+        "anonymous-auth", "allow-privileged", "profiling", "enable-bootstrap-token-auth", "service-account-lookup",
+        "audit-log-compress", "enable-aggregator-routing", "enable-priority-and-fairness", "contention-profiling",
+        "enable-garbage-collector", "watch-cache", "logtostderr",
+    };
+
     private readonly Dictionary<string, string> _flags = new(StringComparer.Ordinal);
 
     public ApiServerFlags(IEnumerable<string> command)
@@ -266,7 +277,7 @@ public sealed class ApiServerFlags
             {
                 _flags[a[2..eq]] = a[(eq + 1)..];
             }
-            else if (i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal))
+            else if (!BooleanFlags.Contains(a[2..]) && i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal))
             {
                 _flags[a[2..]] = args[++i];
             }
