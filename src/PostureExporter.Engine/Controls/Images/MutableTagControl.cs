@@ -19,10 +19,13 @@ public sealed class MutableTagControl : ContainerControl
     protected override string? Check(ContainerSpec c, PodSpecInfo pod, EvaluationContext context)
     {
         var image = ImageReference.Parse(c.Image);
-        if (image.Digest is not null)
+        if (image.IsPinned)
         {
             return null;
         }
-        return image.Tag is null ? $"image {c.Image} has no tag" : image.Tag == "latest" ? $"image {c.Image} uses :latest" : null;
+        var digest = image.Digest is null ? "" : " and a malformed digest";
+        return image.Tag is null ? $"image {c.Image} has no tag{digest}"
+            : image.Tag == "latest" ? $"image {c.Image} uses :latest{digest}"
+            : null;
     }
 }
