@@ -96,4 +96,46 @@ public sealed class ControlBehaviourTests
         Assert.Equal(new ObjectKey(Kinds.Pod, "kube-system", "kube-apiserver-cp-1"), finding.Subject.Key);
         Assert.Equal(1, index.Counts[(controlId, "kube-system")].Checked);
     }
+
+    [Fact]
+    public void RegistryUntrusted_NoAllowedRegistries_NotApplicableAndNothingCounted()
+    {
+        // Arrange
+        var control = ControlCatalog.Find("image-registry-untrusted")!;
+        var pod = Pod("shop", "api", new V1PodSpec { Containers = [Container(image: "nginx:1.27")] });
+
+        // Act
+        var unset = Evaluate(null, pod);
+        var set = Evaluate(PostureSettings.Default with { AllowedRegistries = ["registry.example.com"] }, pod);
+
+        // Assert
+        Assert.False(unset.IsApplicable(control));
+        Assert.Empty(unset.Of(control.Id));
+        Assert.True(set.IsApplicable(control));
+        Assert.Equal(FindingStatus.Violation, Assert.Single(set.Of(control.Id)).Status);
+    }
+
+    [Fact]
+    public void KubeletOutdated_ApiServerVersionUnknown_NotApplicableAndNothingCounted()
+    {
+        // Arrange
+        var control = ControlCatalog.Find("node-kubelet-outdated")!;
+        var node = new V1Node
+        {
+            ApiVersion = "v1",
+            Kind = "Node",
+            Metadata = Meta(null, "worker-1"),
+            Status = new V1NodeStatus { NodeInfo = new V1NodeSystemInfo { KubeletVersion = "v1.20.0" } },
+        };
+
+        // Act
+        var unknown = Evaluate(null, node);
+        var known = Evaluate(PostureSettings.Default with { ApiServerVersion = "v1.31.2" }, node);
+
+        // Assert
+        Assert.False(unknown.IsApplicable(control));
+        Assert.Empty(unknown.Of(control.Id));
+        Assert.True(known.IsApplicable(control));
+        Assert.Equal(FindingStatus.Violation, Assert.Single(known.Of(control.Id)).Status);
+    }
 }
