@@ -73,15 +73,16 @@ public sealed partial class ControlFixtureTests
     }
 
     [Fact]
-    public void Catalog_EveryControl_HasPassAndFailFixtures()
+    public void Catalog_EveryControl_HasTwoPassAndTwoFailFixtures()
     {
         // Arrange
         var files = FixturePaths();
 
         // Act
+        // At least two of each, so that one fixture is the plain case and another a hard one.
         var missing = ControlCatalog.All
-            .Where(c => !files.Any(f => f.StartsWith(c.Id + "/pass.", StringComparison.Ordinal))
-                || !files.Any(f => f.StartsWith(c.Id + "/fail.", StringComparison.Ordinal)))
+            .Where(c => files.Count(f => f.StartsWith(c.Id + "/pass.", StringComparison.Ordinal)) < 2
+                || files.Count(f => f.StartsWith(c.Id + "/fail.", StringComparison.Ordinal)) < 2)
             .Select(c => c.Id)
             .ToList();
         var orphans = Directory.EnumerateDirectories(FixtureRoot)
@@ -90,7 +91,7 @@ public sealed partial class ControlFixtureTests
             .ToList();
 
         // Assert
-        Assert.True(missing.Count == 0, $"controls without a pass and a fail fixture: {string.Join(", ", missing)}");
+        Assert.True(missing.Count == 0, $"controls without two pass and two fail fixtures: {string.Join(", ", missing)}");
         Assert.True(orphans.Count == 0, $"fixture folders for no control: {string.Join(", ", orphans)}");
     }
 
