@@ -9,7 +9,8 @@ namespace PostureExporter.Engine.Tests;
 /// The generic runner over <c>Fixtures/&lt;control-id&gt;/pass.*.yaml|fail.*.yaml</c>. A fail fixture must give
 /// the control at least one violation; a pass fixture must give it at least one checked finding (so a pass is
 /// never vacuous) and no violation. Leading <c># expect: &lt;Kind&gt;/&lt;ns&gt;/&lt;name&gt; violation|pass|waived|none</c>
-/// comments pin the verdict on a named subject.
+/// comments pin the verdict on a named subject, and <c># settings: &lt;name&gt;=&lt;value&gt;</c> comments evaluate the
+/// fixture under settings other than the defaults (see <see cref="SettingsFor"/>).
 /// </summary>
 public sealed partial class ControlFixtureTests
 {
@@ -41,7 +42,7 @@ public sealed partial class ControlFixtureTests
         Assert.Empty(set.IgnoredKinds);
 
         // Act
-        var index = Evaluation.FromObjects(set.Objects, PostureSettings.Default, Now);
+        var index = Evaluation.FromObjects(set.Objects, SettingsFor(path), Now);
         var findings = index.All.Where(f => f.Control.Id == controlId).ToList();
 
         // Assert
@@ -72,15 +73,16 @@ public sealed partial class ControlFixtureTests
     }
 
     [Fact]
-    public void Catalog_EveryControl_HasPassAndFailFixtures()
+    public void Catalog_EveryControl_HasTwoPassAndTwoFailFixtures()
     {
         // Arrange
         var files = FixturePaths();
 
         // Act
+        // At least two of each, so that one fixture is the plain case and another a hard one.
         var missing = ControlCatalog.All
-            .Where(c => !files.Any(f => f.StartsWith(c.Id + "/pass.", StringComparison.Ordinal))
-                || !files.Any(f => f.StartsWith(c.Id + "/fail.", StringComparison.Ordinal)))
+            .Where(c => files.Count(f => f.StartsWith(c.Id + "/pass.", StringComparison.Ordinal)) < 2
+                || files.Count(f => f.StartsWith(c.Id + "/fail.", StringComparison.Ordinal)) < 2)
             .Select(c => c.Id)
             .ToList();
         var orphans = Directory.EnumerateDirectories(FixtureRoot)
@@ -89,7 +91,7 @@ public sealed partial class ControlFixtureTests
             .ToList();
 
         // Assert
-        Assert.True(missing.Count == 0, $"controls without a pass and a fail fixture: {string.Join(", ", missing)}");
+        Assert.True(missing.Count == 0, $"controls without two pass and two fail fixtures: {string.Join(", ", missing)}");
         Assert.True(orphans.Count == 0, $"fixture folders for no control: {string.Join(", ", orphans)}");
     }
 
@@ -134,12 +136,8 @@ public sealed partial class ControlFixtureTests
 
     private static IEnumerable<(string Subject, string Status)> Expectations(string path)
     {
-        foreach (var line in File.ReadLines(path))
+        foreach (var line in HeaderComments(path))
         {
-            if (!line.StartsWith('#'))
-            {
-                yield break;
-            }
             var m = ExpectLine().Match(line);
             if (m.Success)
             {
@@ -148,8 +146,45 @@ public sealed partial class ControlFixtureTests
         }
     }
 
+    /// <summary>
+    /// The settings a fixture is evaluated under: the defaults, changed by its <c># settings: name=value</c> lines.
+    /// Names: apiServerVersion, allowedRegistries (comma-separated), kubeletMaxMinorSkew, requireCpuLimits,
+    /// productionSelector, credentialEnvPattern, systemNamespaces (comma-separated).
+    /// </summary>
+    public static PostureSettings SettingsFor(string path)
+    {
+        var settings = PostureSettings.Default;
+        foreach (var line in HeaderComments(path))
+        {
+            var m = SettingsLine().Match(line);
+            if (!m.Success)
+            {
+                continue;
+            }
+            var value = m.Groups[2].Value.Trim();
+            var list = value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            settings = m.Groups[1].Value switch
+            {
+                "apiServerVersion" => settings with { ApiServerVersion = value },
+                "allowedRegistries" => settings with { AllowedRegistries = [.. list] },
+                "kubeletMaxMinorSkew" => settings with { KubeletMaxMinorSkew = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture) },
+                "requireCpuLimits" => settings with { RequireCpuLimits = bool.Parse(value) },
+                "productionSelector" => settings with { ProductionSelector = Model.LabelSelector.Parse(value) },
+                "credentialEnvPattern" => settings with { CredentialEnvPattern = new Regex(value, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant) },
+                "systemNamespaces" => settings with { SystemNamespaces = [.. list] },
+                var other => throw new InvalidOperationException($"{path}: unknown fixture setting {other}"),
+            };
+        }
+        return settings;
+    }
+
+    private static IEnumerable<string> HeaderComments(string path) => File.ReadLines(path).TakeWhile(l => l.StartsWith('#'));
+
     [GeneratedRegex(@"^#\s*expect:\s*(\S+)\s+(violation|pass|waived|none)\s*$")]
     private static partial Regex ExpectLine();
+
+    [GeneratedRegex(@"^#\s*settings:\s*([A-Za-z]+)\s*=(.*)$")]
+    private static partial Regex SettingsLine();
 
     [GeneratedRegex("^[a-z0-9]+(-[a-z0-9]+)*$")]
     private static partial Regex KebabCase();

@@ -25,7 +25,7 @@ public sealed class IncrementalInvariantTests
         var data = new TheoryData<int, string>();
         foreach (var variant in new[] { "default", "central-waivers", "no-annotation-waivers" })
         {
-            foreach (var seed in new[] { 1, 2, 3, 5, 8, 13, 21, 34 })
+            foreach (var seed in SequenceSeeds)
             {
                 data.Add(seed, variant);
             }
@@ -38,6 +38,9 @@ public sealed class IncrementalInvariantTests
         "central-waivers" => PostureSettings.Default with
         {
             RequireCpuLimits = false,
+            AllowedRegistries = ["docker.io", "registry.example.com"],
+            ApiServerVersion = "v1.31.0",
+            KubeletMaxMinorSkew = 1,
             UnwaivableControls = ImmutableHashSet.Create(Make.ClusterAdmin),
             Waivers =
             [
@@ -45,11 +48,64 @@ public sealed class IncrementalInvariantTests
                 new CentralWaiver(Make.RunAsRoot, "*", null, "p?", "root pods under review", null, null, new DateOnly(2025, 6, 9)),
                 new CentralWaiver(Make.DefaultDeny, "", null, "team-b", "mesh policies", null, null, null),
                 new CentralWaiver(Make.ClusterAdmin, "*", null, "crb*", "break glass", null, null, null),
+                new CentralWaiver("image-registry-untrusted", "team-a", null, "*", "mirror pending", null, null, new DateOnly(2025, 6, 6)),
+                new CentralWaiver("rbac-secrets-read", "", "ClusterRole", "view", "reviewed", null, null, null),
+                new CentralWaiver("namespace-psa-weak", "team-b", null, "*", "legacy", null, null, null),
             ],
         },
-        "no-annotation-waivers" => PostureSettings.Default with { AllowAnnotationWaivers = false },
+        "no-annotation-waivers" => PostureSettings.Default with
+        {
+            AllowAnnotationWaivers = false,
+            ApiServerVersion = "v1.30.2",
+            KubeletMaxMinorSkew = 0,
+            SystemNamespaces = ["kube-system", "team-b"],
+        },
         _ => PostureSettings.Default,
     };
+
+    private static readonly int[] SequenceSeeds = [1, 2, 3, 5, 8, 13, 21, 34];
+
+    /// <summary>One step of a random sequence: time moves on, or a slot is deleted (Object null) or upserted.</summary>
+    private sealed record Change(ObjectKey Slot, IKubernetesObject<V1ObjectMeta>? Object, int AdvanceHours);
+
+    /// <summary>The random change sequence of a seed; the same for every test that replays it.</summary>
+    private static IEnumerable<Change> Changes(int seed)
+    {
+        var random = new Random(seed);
+        var universe = new Universe(random);
+        for (var step = 0; step < Steps; step++)
+        {
+            var roll = random.NextDouble();
+            if (roll < 0.07)
+            {
+                yield return new Change(default, null, random.Next(1, 60));
+                continue;
+            }
+            var slot = universe.RandomSlot();
+            yield return roll < 0.32 ? new Change(slot, null, 0) : new Change(slot, universe.Build(slot), 0);
+        }
+    }
+
+    /// <summary>Applies a change to the index (and to the set of current projections) and says what it did.</summary>
+    private static string Apply(Change change, FindingsIndex index, Dictionary<ObjectKey, ModelObject> current, ref DateTimeOffset now)
+    {
+        if (change.AdvanceHours > 0)
+        {
+            now = now.AddHours(change.AdvanceHours);
+            index.RefreshExpiredWaivers(now);
+            return $"time -> {now:yyyy-MM-ddTHH:mm}Z";
+        }
+        if (change.Object is null)
+        {
+            current.Remove(change.Slot);
+            index.Delete(change.Slot, now);
+            return $"delete {change.Slot}";
+        }
+        var projected = Projector.Project(change.Object)!;
+        current[change.Slot] = projected;
+        index.Upsert(projected, now);
+        return $"upsert {Describe(change.Object)}";
+    }
 
     [Theory]
     [MemberData(nameof(Runs))]
@@ -57,50 +113,82 @@ public sealed class IncrementalInvariantTests
     {
         // Arrange
         var settings = SettingsFor(variant);
-        var random = new Random(seed);
-        var universe = new Universe(random);
         var observer = new ReplayingObserver();
         var index = new FindingsIndex(new ClusterModel(), settings, observer);
-        var current = new Dictionary<ObjectKey, IKubernetesObject<V1ObjectMeta>>();
+        var current = new Dictionary<ObjectKey, ModelObject>();
         var history = new List<string>();
         var now = Start;
+        var step = 0;
 
-        for (var step = 0; step < Steps; step++)
+        foreach (var change in Changes(seed))
         {
             // Act
-            var roll = random.NextDouble();
-            if (roll < 0.07)
-            {
-                now = now.AddHours(random.Next(1, 60));
-                index.RefreshExpiredWaivers(now);
-                history.Add($"{step}: time -> {now:yyyy-MM-ddTHH:mm}Z");
-            }
-            else
-            {
-                var slot = universe.RandomSlot();
-                if (roll < 0.32)
-                {
-                    current.Remove(slot);
-                    index.Delete(slot, now);
-                    history.Add($"{step}: delete {slot}");
-                }
-                else
-                {
-                    var obj = universe.Build(slot);
-                    current[slot] = obj;
-                    index.Upsert(Projector.Project(obj)!, now);
-                    history.Add($"{step}: upsert {Describe(obj)}");
-                }
-            }
+            history.Add($"{step}: {Apply(change, index, current, ref now)}");
 
-            // Assert
-            var scratch = Evaluation.FromObjects(current.Values, settings, now);
+            // Assert: from scratch is a new model and index over the same projections (projection is a pure function).
+            var scratchModel = new ClusterModel();
+            foreach (var o in current.Values)
+            {
+                scratchModel.Upsert(o);
+            }
+            var scratch = new FindingsIndex(scratchModel, settings);
+            scratch.EvaluateAll(now);
             var problem = Compare(index, scratch, observer);
             if (problem is not null)
             {
                 Assert.Fail($"seed {seed}, variant {variant}, step {step}: {problem}\nrecent steps:\n  {string.Join("\n  ", history.TakeLast(12))}");
             }
+            step++;
         }
+    }
+
+    public static TheoryData<string> Variants() => new("default", "central-waivers", "no-annotation-waivers");
+
+    /// <summary>
+    /// The sequences the invariant replays must exercise every control that applies both ways (a pass and a
+    /// violation, waived counting as one), or the invariant would say little about that control.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Variants))]
+    public void RandomChangeSequences_TogetherExerciseEveryApplicableControlBothWays(string variant)
+    {
+        // Arrange
+        var settings = SettingsFor(variant);
+        var seen = new HashSet<(string Control, FindingStatus Status)>();
+        var applicable = new HashSet<string>();
+
+        // Act
+        foreach (var seed in SequenceSeeds)
+        {
+            var index = new FindingsIndex(new ClusterModel(), settings);
+            var current = new Dictionary<ObjectKey, ModelObject>();
+            var now = Start;
+            foreach (var change in Changes(seed))
+            {
+                Apply(change, index, current, ref now);
+                seen.UnionWith(index.All.Select(f => (f.Control.Id, f.Status == FindingStatus.Waived ? FindingStatus.Violation : f.Status)));
+                applicable.UnionWith(index.Controls.Where(index.IsApplicable).Select(c => c.Id));
+            }
+        }
+
+        // Assert
+        var unexercised = applicable
+            .Where(id => !seen.Contains((id, FindingStatus.Pass)) || !seen.Contains((id, FindingStatus.Violation)))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        Assert.True(unexercised.Count == 0, $"variant {variant}: never both passed and violated: {string.Join(", ", unexercised)}");
+        // Only the controls that need configuration this variant lacks may stay not applicable throughout.
+        var expectedNotApplicable = new List<string>();
+        if (settings.AllowedRegistries.IsDefaultOrEmpty)
+        {
+            expectedNotApplicable.Add("image-registry-untrusted");
+        }
+        if (settings.ApiServerVersion is null)
+        {
+            expectedNotApplicable.Add("node-kubelet-outdated");
+        }
+        var notApplicable = ControlCatalog.All.Select(c => c.Id).Except(applicable).Order(StringComparer.Ordinal);
+        Assert.Equal(expectedNotApplicable.Order(StringComparer.Ordinal), notApplicable);
     }
 
     public static TheoryData<int> Seeds() => new(1, 2, 3, 5, 8, 13, 21, 34);
@@ -234,14 +322,36 @@ public sealed class IncrementalInvariantTests
     }
 
     /// <summary>Null when the incremental index, the from-scratch one and the observer's replay agree.</summary>
+    /// <summary>
+    /// Compares by value first (cheap, every step) and renders the sorted text diff only when something differs.
+    /// </summary>
     private static string? Compare(FindingsIndex incremental, FindingsIndex scratch, ReplayingObserver observer)
     {
-        var diff = Diff("findings (incremental vs from scratch)", Findings(incremental.All), Findings(scratch.All))
-            ?? Diff("counts (incremental vs from scratch)", Counts(incremental.Counts), Counts(scratch.Counts))
-            ?? Diff("waiver problems (incremental vs from scratch)", Problems(incremental.WaiverProblems), Problems(scratch.WaiverProblems))
-            ?? Diff("counts (observer replay vs index)", Counts(observer.Counts), Counts(incremental.Counts))
-            ?? Diff("findings (observer replay vs index)", Findings(observer.Findings.Values), Findings(incremental.All))
-            ?? Diff("waiver problems (observer replay vs index)", Problems(observer.WaiverProblems), Problems(incremental.WaiverProblems));
+        string? diff = null;
+        if (!Same(incremental.All.Select(FindingKey), scratch.All.Select(FindingKey)))
+        {
+            diff = Diff("findings (incremental vs from scratch)", Findings(incremental.All), Findings(scratch.All));
+        }
+        else if (!Same(incremental.Counts, scratch.Counts))
+        {
+            diff = Diff("counts (incremental vs from scratch)", Counts(incremental.Counts), Counts(scratch.Counts));
+        }
+        else if (!Same(incremental.WaiverProblems, scratch.WaiverProblems))
+        {
+            diff = Diff("waiver problems (incremental vs from scratch)", Problems(incremental.WaiverProblems), Problems(scratch.WaiverProblems));
+        }
+        else if (!Same(observer.Counts, incremental.Counts))
+        {
+            diff = Diff("counts (observer replay vs index)", Counts(observer.Counts), Counts(incremental.Counts));
+        }
+        else if (!Same(observer.Findings.Values.Select(FindingKey), incremental.All.Select(FindingKey)))
+        {
+            diff = Diff("findings (observer replay vs index)", Findings(observer.Findings.Values), Findings(incremental.All));
+        }
+        else if (!Same(observer.WaiverProblems, incremental.WaiverProblems))
+        {
+            diff = Diff("waiver problems (observer replay vs index)", Problems(observer.WaiverProblems), Problems(incremental.WaiverProblems));
+        }
         if (diff is not null)
         {
             return diff;
@@ -249,6 +359,16 @@ public sealed class IncrementalInvariantTests
         // FirstSeen is kept across re-evaluations, so it is compared only for presence.
         var missingFirstSeen = incremental.All.Where(f => (f.Status == FindingStatus.Violation) != (f.FirstSeen is not null)).ToList();
         return missingFirstSeen.Count == 0 ? null : $"FirstSeen set wrongly on {string.Join(", ", missingFirstSeen.Select(f => f.Subject))}";
+    }
+
+    private static (string Control, SubjectRef Subject, FindingStatus Status, Severity Severity, string Message, Waiver? Waiver) FindingKey(Finding f) =>
+        (f.Control.Id, f.Subject, f.Status, f.Severity, f.Message, f.Waiver);
+
+    private static bool Same<T>(IEnumerable<T> first, IEnumerable<T> second)
+    {
+        var a = first.ToHashSet();
+        var b = second.ToList();
+        return a.Count == b.Count && a.SetEquals(b);
     }
 
     private static List<string> Findings(IEnumerable<Finding> findings) =>
@@ -350,23 +470,27 @@ public sealed class IncrementalInvariantTests
             ("NetworkPolicy", ["np0", "np1", "np2"]),
             ("Role", ["r0"]),
             ("RoleBinding", ["rb0", "rb1"]),
+            ("Ingress", ["ing0", "ing1"]),
         ];
 
         private static readonly (string Kind, string[] Names)[] ClusterSlots =
         [
             ("Namespace", NamespaceNames),
-            ("ClusterRole", ["cluster-admin", "view"]),
+            ("ClusterRole", ["cluster-admin", "view", "edit"]),
             ("ClusterRoleBinding", ["crb0", "crb1", "crb2"]),
-            ("Node", ["node-1"]),
+            ("Node", ["node-1", "node-2"]),
         ];
 
         private static readonly string[] Images =
-            ["nginx", "nginx:latest", "nginx:1.27", "registry:5000/app", "registry:5000/app:1.2", "nginx@sha256:abc", "nginx:latest@sha256:abc", "ghcr.io/x/y:v1"];
+            ["nginx", "nginx:latest", "nginx:1.27", "registry:5000/app", "registry:5000/app:1.2", "nginx@sha256:abc", "nginx:latest@sha256:abc", "ghcr.io/x/y:v1",
+             "nginx:1.27@sha256:0a6f3cbd8ffe4c0c4e6a9cfb0b1b8e0d3f5e1d5e2b1a8c2d7f4e6b9c0d1e2f3a", "Registry.Example.com/team/app:2.0", "index.docker.io/library/busybox"];
 
         private static readonly string[] WaivedControls =
         [
             Make.RunAsRoot, Make.Limits, "image-mutable-tag", $"container-privileged,{Make.RunAsRoot}", Make.DefaultDeny, Make.ClusterAdmin,
             "no-such-control", $"{Make.Limits},no-such-control",
+            "sa-token-automount,container-seccomp", "rbac-wildcard,rbac-dangerous-verbs", "namespace-psa-missing,namespace-dns-egress-missing",
+            "ingress-tls-missing", "node-kubelet-outdated", "apiserver-anonymous-auth,apiserver-audit-log-disabled",
         ];
 
         private static readonly string?[] Untils = [null, null, "2025-06-02", "2025-05-01", "2025-06-05", "not-a-date", "2025-07-01"];
@@ -390,7 +514,21 @@ public sealed class IncrementalInvariantTests
             return slots;
         }
 
-        public ObjectKey RandomSlot() => _slots[random.Next(_slots.Count)];
+        /// <summary>
+        /// Half the time any slot, half the time a slot of a random kind: pods stay frequent, and the kinds with few
+        /// slots (nodes, roles, ingresses) still change often enough to exercise their controls both ways.
+        /// </summary>
+        public ObjectKey RandomSlot()
+        {
+            if (Chance(0.5))
+            {
+                return _slots[random.Next(_slots.Count)];
+            }
+            var kinds = _slots.Select(s => s.Kind).Distinct().ToList();
+            var kind = kinds[random.Next(kinds.Count)];
+            var ofKind = _slots.Where(s => s.Kind == kind).ToList();
+            return ofKind[random.Next(ofKind.Count)];
+        }
 
         private T Pick<T>(params T[] options) => options[random.Next(options.Length)];
 
@@ -402,7 +540,7 @@ public sealed class IncrementalInvariantTests
             var name = slot.Name;
             return slot.Kind switch
             {
-                "Pod" when ns == "kube-system" && Chance(0.3) => ApiServerPod(name),
+                "Pod" when ns == "kube-system" && Chance(0.5) => ApiServerPod(name),
                 "Pod" => Make.Pod(ns, name, PodSpec(),
                     Pick<(string, string)?>(null, ("ReplicaSet", "rs0"), ("ReplicaSet", "rs1"), ("Job", "j0"), ("Job", "j1"), ("Node", "node-1"),
                         ("StatefulSet", "ss0"), ("DaemonSet", "ds-missing")),
@@ -422,12 +560,11 @@ public sealed class IncrementalInvariantTests
                     AutomountServiceAccountToken = Pick<bool?>(null, true, false),
                 },
                 "NetworkPolicy" => NetworkPolicy(ns, name),
+                "Ingress" => Ingress(ns, name),
                 "Role" => new V1Role { ApiVersion = "rbac.authorization.k8s.io/v1", Kind = "Role", Metadata = Make.Meta(ns, name, annotations: Annotations()), Rules = Rules() },
                 "RoleBinding" => Make.RoleBinding(ns, name,
                     Pick("ClusterRole", "ClusterRole", "Role"), Pick("cluster-admin", "view", "r0"), Subjects(), Annotations()),
-                "Namespace" => Make.Namespace(name,
-                    Chance(0.5) ? new Dictionary<string, string> { ["environment"] = Pick("prod", "dev") } : null,
-                    Annotations()),
+                "Namespace" => Make.Namespace(name, NamespaceLabels(), Annotations()),
                 "ClusterRole" => new V1ClusterRole
                 {
                     ApiVersion = "rbac.authorization.k8s.io/v1",
@@ -442,7 +579,10 @@ public sealed class IncrementalInvariantTests
                     ApiVersion = "v1",
                     Kind = "Node",
                     Metadata = Make.Meta(null, name),
-                    Status = new V1NodeStatus { NodeInfo = new V1NodeSystemInfo { KubeletVersion = Pick("v1.31.2", "v1.29.0") } },
+                    Status = Chance(0.1) ? null : new V1NodeStatus
+                    {
+                        NodeInfo = new V1NodeSystemInfo { KubeletVersion = Pick("v1.31.2", "v1.29.0", "v1.30.4-eks-1", "v1.28.3+k3s1", "") },
+                    },
                 },
                 _ => throw new InvalidOperationException(slot.Kind),
             };
@@ -452,8 +592,15 @@ public sealed class IncrementalInvariantTests
         private V1Pod ApiServerPod(string name)
         {
             var container = Make.Container("kube-apiserver", "registry.k8s.io/kube-apiserver:v1.31.2");
-            container.Command = ["kube-apiserver", Pick("--anonymous-auth=false", "--anonymous-auth", "--tls-min-version=VersionTLS11"),
-                Pick("--audit-log-path=/var/log/audit.log", "--encryption-provider-config", "/etc/enc.yaml")];
+            // Each flag absent or in one of its forms, the command and args split as kubeadm and RKE2 write them.
+            var flags = new List<string>();
+            flags.AddRange(Pick<string[]>([], ["--anonymous-auth=false"], ["--anonymous-auth"], ["--anonymous-auth=0"], ["--anonymous-auth=true"]));
+            flags.AddRange(Pick<string[]>([], ["--tls-min-version=VersionTLS11"], ["--tls-min-version", "VersionTLS10"], ["--tls-min-version=VersionTLS13"]));
+            flags.AddRange(Pick<string[]>([], ["--audit-log-path=/var/log/audit.log"], ["--audit-webhook-config-file", "/etc/wh.yaml"], ["--audit-log-path="]));
+            flags.AddRange(Pick<string[]>([], ["--encryption-provider-config", "/etc/enc.yaml"], ["--encryption-provider-config=/etc/enc.yaml"]));
+            var split = random.Next(flags.Count + 1);
+            container.Command = ["kube-apiserver", .. flags.Take(split)];
+            container.Args = [.. flags.Skip(split)];
             var pod = Make.Pod("kube-system", name, new V1PodSpec { Containers = [container] }, ("Node", "node-1"), annotations: Annotations());
             pod.Metadata.Labels = new Dictionary<string, string> { ["component"] = "kube-apiserver" };
             return pod;
@@ -476,7 +623,19 @@ public sealed class IncrementalInvariantTests
                 {
                     RunAsNonRoot = Pick<bool?>(null, true, true, false),
                     RunAsUser = Pick<long?>(null, null, 0, 1000),
+                    SeccompProfile = Seccomp(),
                 },
+                ServiceAccountName = Pick<string?>(null, null, "default", "sa1", "ghost"),
+                AutomountServiceAccountToken = Pick<bool?>(null, null, true, false),
+                HostPID = Pick<bool?>(null, null, false, true),
+                HostIPC = Pick<bool?>(null, null, null, true),
+                HostNetwork = Pick<bool?>(null, null, false, true),
+                Volumes = Chance(0.5) ? null :
+                [
+                    Pick(
+                        new V1Volume { Name = "tmp", EmptyDir = new V1EmptyDirVolumeSource() },
+                        new V1Volume { Name = "host", HostPath = new V1HostPathVolumeSource { Path = "/var/run" } }),
+                ],
                 Containers = Enumerable.Range(0, random.Next(1, 3)).Select(i => Container($"c{i}")).ToList(),
                 InitContainers = Chance(0.25) ? [Container("init")] : null,
                 EphemeralContainers = Chance(0.15)
@@ -486,20 +645,68 @@ public sealed class IncrementalInvariantTests
             return spec;
         }
 
-        private V1Container Container(string name) =>
-            Make.Container(name, Pick(Images), SecurityContext(), memoryLimit: Chance(0.7), cpuLimit: Chance(0.6));
+        private V1Container Container(string name)
+        {
+            var container = Make.Container(name, Pick(Images), SecurityContext(), memoryLimit: Chance(0.7), cpuLimit: Chance(0.6));
+            container.Ports = Chance(0.6) ? null : [new V1ContainerPort { ContainerPort = 8080, HostPort = Pick<int?>(null, 0, 8080) }];
+            container.Env = Chance(0.5) ? null :
+            [
+                Pick(
+                    new V1EnvVar { Name = "LOG_LEVEL", Value = "debug" },
+                    new V1EnvVar { Name = "DB_PASSWORD", Value = "hunter2" },
+                    new V1EnvVar { Name = "api_key", Value = "" },
+                    new V1EnvVar { Name = "API_TOKEN", ValueFrom = new V1EnvVarSource { SecretKeyRef = new V1SecretKeySelector { Name = "s", Key = "k" } } }),
+            ];
+            return container;
+        }
 
-        private V1SecurityContext? SecurityContext() => Chance(0.4) ? null : new V1SecurityContext
+        private V1SecurityContext? SecurityContext() => Chance(0.25) ? null : new V1SecurityContext
         {
             RunAsNonRoot = Pick<bool?>(null, null, true, false),
             RunAsUser = Pick<long?>(null, null, 0, 1000),
             Privileged = Pick<bool?>(null, null, false, true),
+            AllowPrivilegeEscalation = Pick<bool?>(null, false, false, true),
+            ReadOnlyRootFilesystem = Pick<bool?>(null, true, true, false),
+            SeccompProfile = Seccomp(),
+            Capabilities = Chance(0.2) ? null : new V1Capabilities
+            {
+                Drop = Pick<List<string>?>(null, ["ALL"], ["all"], ["ALL"], ["NET_RAW"], ["CAP_ALL"]),
+                Add = Pick<List<string>?>(null, null, ["NET_BIND_SERVICE"], ["sys_admin"], ["CAP_NET_RAW"], ["ALL"]),
+            },
         };
+
+        private V1SeccompProfile? Seccomp() =>
+            Pick<V1SeccompProfile?>(null, null, new V1SeccompProfile { Type = "RuntimeDefault" }, new V1SeccompProfile { Type = "Unconfined" },
+                new V1SeccompProfile { Type = "Localhost", LocalhostProfile = "p.json" });
 
         private V1NetworkPolicy NetworkPolicy(string ns, string name)
         {
+            if (Chance(0.3))
+            {
+                // A default deny for both directions, or for egress only.
+                return Make.NetworkPolicy(ns, name, Pick<List<string>>(["Ingress", "Egress"], ["Egress"], ["Ingress", "Egress"]));
+            }
+            if (Chance(0.2))
+            {
+                var dns = Make.NetworkPolicy(ns, name, ["Egress"], egressRules: 1);
+                dns.Spec.Egress[0].Ports = Pick<IList<V1NetworkPolicyPort>>(
+                    [new V1NetworkPolicyPort { Protocol = "UDP", Port = (IntOrString)"53" }, new V1NetworkPolicyPort { Protocol = "TCP", Port = (IntOrString)"53" }],
+                    [new V1NetworkPolicyPort { Protocol = "UDP", Port = (IntOrString)"53" }]);
+                return dns;
+            }
             var types = Pick<List<string>?>(null, null, [], ["Ingress"], ["Egress"], ["Ingress", "Egress"], ["Egress", "Ingress"]);
             var policy = Make.NetworkPolicy(ns, name, types, Pick(0, 0, 1, 2), Pick(0, 0, 1, 2), Chance(0.25) ? "web" : null);
+            foreach (var rule in policy.Spec.Egress ?? [])
+            {
+                rule.Ports = Pick<IList<V1NetworkPolicyPort>?>(
+                    rule.Ports,
+                    null,
+                    [new V1NetworkPolicyPort { Protocol = "TCP", Port = (IntOrString)"53" }],
+                    [new V1NetworkPolicyPort { Port = (IntOrString)"53" }, new V1NetworkPolicyPort { Protocol = "UDP", Port = (IntOrString)"53" }],
+                    [new V1NetworkPolicyPort { Protocol = "TCP", Port = (IntOrString)"1", EndPort = 1024 }],
+                    [new V1NetworkPolicyPort { Protocol = "UDP", Port = (IntOrString)"dns" }],
+                    [new V1NetworkPolicyPort { Protocol = "UDP" }]);
+            }
             if (Chance(0.1))
             {
                 policy.Spec.PodSelector = null;
@@ -514,15 +721,63 @@ public sealed class IncrementalInvariantTests
             return policy;
         }
 
+        private Dictionary<string, string>? NamespaceLabels()
+        {
+            var labels = new Dictionary<string, string>();
+            if (Chance(0.5))
+            {
+                labels["environment"] = Pick("prod", "dev");
+            }
+            if (Chance(0.6))
+            {
+                labels["pod-security.kubernetes.io/enforce"] = Pick("privileged", "baseline", "restricted", "Baseline");
+            }
+            return labels.Count == 0 ? null : labels;
+        }
+
+        private V1Ingress Ingress(string ns, string name)
+        {
+            var hosts = Pick<string?[]>([null], ["a.example.com"], ["a.example.com", "b.example.org"]);
+            return new V1Ingress
+            {
+                ApiVersion = "networking.k8s.io/v1",
+                Kind = "Ingress",
+                Metadata = Make.Meta(ns, name, annotations: Chance(0.5) ? Annotations()
+                    : new Dictionary<string, string> { ["nginx.ingress.kubernetes.io/ssl-redirect"] = Pick("false", "true", "0") }),
+                Spec = new V1IngressSpec
+                {
+                    Rules = Chance(0.1) ? null : hosts.Select(h => new V1IngressRule { Host = h }).ToList(),
+                    DefaultBackend = new V1IngressBackend { Service = new V1IngressServiceBackend { Name = "web", Port = new V1ServiceBackendPort { Number = 80 } } },
+                    Tls = Pick<List<V1IngressTLS>?>(null, [new V1IngressTLS { Hosts = ["a.example.com"] }], [new V1IngressTLS { Hosts = ["*.example.com", "b.example.org"] }],
+                        [new V1IngressTLS()]),
+                },
+            };
+        }
+
+        /// <summary>Rules from a list of telling ones (dangerous, harmless, and near misses), or random combinations.</summary>
         private List<V1PolicyRule> Rules() =>
             Enumerable.Range(0, random.Next(0, 3))
-                .Select(_ => new V1PolicyRule
-                {
-                    ApiGroups = [""],
-                    Resources = [Pick("pods", "secrets", "*")],
-                    Verbs = [Pick("get", "list", "*", "escalate")],
-                })
+                .Select(_ => Chance(0.6)
+                    ? Pick(
+                        () => Rule("", "secrets", "get"),
+                        () => Rule("", "pods/exec", "create"),
+                        () => Rule("*", "*", "*"),
+                        () => Rule("rbac.authorization.k8s.io", "clusterroles", "escalate"),
+                        () => Rule("", "users", "impersonate"),
+                        () => Rule("", "pods", "list"),
+                        () => Rule("", "pods/*", "create"),
+                        () => Rule("apps", "secrets", "get"),
+                        () => Rule("", "*/attach", "get"),
+                        () => Rule("", "nodes/proxy", "get"),
+                        () => Rule("", "configmaps", "watch"))()
+                    : Rule(
+                        Pick("", "", "*", "rbac.authorization.k8s.io", "apps"),
+                        Pick("pods", "secrets", "*", "pods/exec", "*/attach", "pods/*", "nodes/proxy", "users", "clusterroles"),
+                        Pick("get", "list", "*", "escalate", "create", "impersonate", "bind", "watch")))
                 .ToList();
+
+        private static V1PolicyRule Rule(string group, string resource, string verb) =>
+            new() { ApiGroups = [group], Resources = [resource], Verbs = [verb] };
 
         private List<Rbacv1Subject> Subjects() =>
             Enumerable.Range(0, random.Next(0, 3))
@@ -532,7 +787,11 @@ public sealed class IncrementalInvariantTests
                     () => Make.Subject("ServiceAccount", "default"),
                     () => Make.Subject("ServiceAccount", "sa1", "team-a"),
                     () => Make.Subject("Group", "system:serviceaccounts"),
-                    () => Make.Subject("Group", "system:serviceaccounts:team-b"))())
+                    () => Make.Subject("Group", "system:serviceaccounts:team-b"),
+                    () => Make.Subject("User", "system:serviceaccount:team-a:sa1"),
+                    () => Make.Subject("User", "system:kube-controller-manager"),
+                    () => Make.Subject("Group", "system:authenticated"),
+                    () => Make.Subject("ServiceAccount", "sa1", "kube-system"))())
                 .ToList();
     }
 }

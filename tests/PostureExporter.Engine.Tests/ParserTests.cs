@@ -28,6 +28,44 @@ public sealed class ImageReferenceTests
     }
 }
 
+public sealed class ImageDigestTests
+{
+    [Theory]
+    [InlineData("nginx@sha256:0a6f3cbd8ffe4c0c4e6a9cfb0b1b8e0d3f5e1d5e2b1a8c2d7f4e6b9c0d1e2f3a", true)]
+    [InlineData("nginx:1.27@sha256:0a6f3cbd8ffe4c0c4e6a9cfb0b1b8e0d3f5e1d5e2b1a8c2d7f4e6b9c0d1e2f3a", true)]
+    [InlineData("nginx@blake3:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", true)]
+    [InlineData("nginx@custom-algorithm:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", true)]
+    [InlineData("nginx@sha256:abc", false)]
+    [InlineData("nginx@sha256:0a6f3cbd8ffe4c0c4e6a9cfb0b1b8e0d3f5e1d5e2b1a8c2d7f4e6b9c0d1e2f3a4", false)]
+    [InlineData("nginx@sha256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", false)]
+    [InlineData("nginx@sha512:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false)]
+    [InlineData("nginx@blake3:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false)]
+    [InlineData("nginx@custom-algorithm:a", false)]
+    [InlineData("nginx@Sha256:0a6f3cbd8ffe4c0c4e6a9cfb0b1b8e0d3f5e1d5e2b1a8c2d7f4e6b9c0d1e2f3a", false)]
+    [InlineData("nginx:1.27", false)]
+    public void IsPinned_Digest_OnlyWellFormedDigestsPin(string image, bool pinned)
+    {
+        // Act
+        var parsed = ImageReference.Parse(image);
+
+        // Assert
+        Assert.Equal(pinned, parsed.IsPinned);
+    }
+
+    [Theory]
+    [InlineData("docker.io", "docker.io")]
+    [InlineData("index.docker.io", "docker.io")]
+    [InlineData("Registry.Example.com:5000", "registry.example.com:5000")]
+    public void NormalizeRegistry_Host_ComparesAsReferencesDo(string registry, string expected)
+    {
+        // Act
+        var normalized = ImageReference.NormalizeRegistry(registry);
+
+        // Assert
+        Assert.Equal(expected, normalized);
+    }
+}
+
 public sealed class LabelSelectorTests
 {
     private static Dictionary<string, string> Labels(params string[] pairs) =>
@@ -128,6 +166,20 @@ public sealed class ApiServerFlagsTests
         // Assert
         Assert.True(flags.Has("audit-log-path"));
         Assert.Equal("", flags["audit-log-path"]);
+    }
+
+    [Fact]
+    public void Indexer_BareBooleanFlagBeforeAWord_DoesNotTakeItAsValue()
+    {
+        // Arrange: pflag never gives a boolean flag the next argument (kube-apiserver then rejects the stray word).
+        string[] command = ["kube-apiserver", "--anonymous-auth", "false", "--audit-log-path", "/var/log/audit.log"];
+
+        // Act
+        var flags = new ApiServerFlags(command);
+
+        // Assert
+        Assert.Equal("true", flags["anonymous-auth"]);
+        Assert.Equal("/var/log/audit.log", flags["audit-log-path"]);
     }
 
     [Fact]

@@ -89,6 +89,54 @@ public sealed class SubjectTests
     }
 
     [Fact]
+    public void Evaluation_StatefulSetOwnedByOperatorCustomResource_SubjectIsTheStatefulSet()
+    {
+        // Arrange: prometheus-operator runs a Prometheus CR as a StatefulSet; the CR's kind is not watched.
+        var statefulSet = StatefulSet("monitoring", "prometheus-k8s", NonRootSpec(),
+            Waiver(RunAsRoot, "the operator's image needs root"));
+        statefulSet.Metadata.OwnerReferences =
+        [
+            new k8s.Models.V1OwnerReference
+            {
+                ApiVersion = "monitoring.coreos.com/v1", Kind = "Prometheus", Name = "k8s", Uid = "uid-prom", Controller = true,
+            },
+        ];
+        var pod = Pod("monitoring", "prometheus-k8s-0", RootSpec(), ("StatefulSet", "prometheus-k8s"));
+
+        // Act
+        var index = Evaluate(null, statefulSet, pod);
+
+        // Assert: the StatefulSet is the subject, judged on its live root pod, and its own waiver holds.
+        var finding = Assert.Single(index.Of(RunAsRoot));
+        Assert.Equal(WorkloadSubject("StatefulSet", "monitoring", "prometheus-k8s"), finding.Subject);
+        Assert.Equal(FindingStatus.Waived, finding.Status);
+        Assert.DoesNotContain(index.Model.AllSubjects(), s => s.Key.Kind == "Prometheus");
+    }
+
+    [Fact]
+    public void Evaluation_StatefulSetOwnedByOperatorCustomResourceWithoutWaiver_ViolationOnTheStatefulSet()
+    {
+        // Arrange
+        var statefulSet = StatefulSet("monitoring", "alertmanager-main", NonRootSpec());
+        statefulSet.Metadata.OwnerReferences =
+        [
+            new k8s.Models.V1OwnerReference
+            {
+                ApiVersion = "monitoring.coreos.com/v1", Kind = "Alertmanager", Name = "main", Uid = "uid-am", Controller = true,
+            },
+        ];
+        var pod = Pod("monitoring", "alertmanager-main-0", RootSpec(), ("StatefulSet", "alertmanager-main"));
+
+        // Act
+        var index = Evaluate(null, statefulSet, pod);
+
+        // Assert
+        var finding = Assert.Single(index.Of(RunAsRoot));
+        Assert.Equal(WorkloadSubject("StatefulSet", "monitoring", "alertmanager-main"), finding.Subject);
+        Assert.Equal(FindingStatus.Violation, finding.Status);
+    }
+
+    [Fact]
     public void Workload_DeploymentScaledToZero_IsEvaluatedFromItsTemplate()
     {
         // Arrange

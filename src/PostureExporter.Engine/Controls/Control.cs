@@ -43,13 +43,17 @@ public static class SeverityNames
     }
 }
 
-/// <summary>A control's user-facing description: what it checks, why, and how to fix it.</summary>
+/// <summary>
+/// A control's user-facing description: what it checks (<paramref name="Title"/>, and <paramref name="Violation"/>:
+/// one line saying when a subject violates), why (<paramref name="Rationale"/>), and how to fix it.
+/// </summary>
 public sealed record ControlMetadata(
     string Id,
     string Title,
     string Section,
     string Category,
     Severity Severity,
+    string Violation,
     string Rationale,
     string Remediation,
     ImmutableArray<string> References);
@@ -167,13 +171,14 @@ public abstract class ContainerControl : WorkloadControl
 /// <summary>A control judged per pod spec (pod-level fields): the workload fails when any spec does.</summary>
 public abstract class PodSpecControl : WorkloadControl
 {
-    protected abstract string? Check(PodSpecInfo pod, EvaluationContext context);
+    /// <summary>Returns why the pod spec violates, or null when it passes.</summary>
+    protected abstract string? Check(WorkloadSubject workload, PodSpecInfo pod, EvaluationContext context);
 
     protected sealed override Verdict Evaluate(WorkloadSubject workload, EvaluationContext context)
     {
         foreach (var spec in workload.Specs)
         {
-            var reason = Check(spec, context);
+            var reason = Check(workload, spec, context);
             if (reason is not null)
             {
                 return Verdict.Fail(reason);
@@ -241,9 +246,20 @@ public abstract class ApiServerControl : Control
     protected abstract Verdict Evaluate(ApiServerFlags flags, EvaluationContext context);
 }
 
-/// <summary>kube-apiserver flags from a command line, in both <c>--flag=value</c> and <c>--flag value</c> forms.</summary>
+/// <summary>
+/// kube-apiserver flags from a command line, in both <c>--flag=value</c> and <c>--flag value</c> forms. As in pflag,
+/// a boolean flag never takes the next argument as its value: bare, it means true.
+/// </summary>
 public sealed class ApiServerFlags
 {
+    /// <summary>kube-apiserver's boolean flags that a control reads or that commonly precede a value-taking one.</summary>
+    private static readonly HashSet<string> BooleanFlags = new(StringComparer.Ordinal)
+    {
+        "anonymous-auth", "allow-privileged", "profiling", "enable-bootstrap-token-auth", "service-account-lookup",
+        "audit-log-compress", "enable-aggregator-routing", "enable-priority-and-fairness", "contention-profiling",
+        "enable-garbage-collector", "watch-cache", "logtostderr",
+    };
+
     private readonly Dictionary<string, string> _flags = new(StringComparer.Ordinal);
 
     public ApiServerFlags(IEnumerable<string> command)
@@ -261,7 +277,7 @@ public sealed class ApiServerFlags
             {
                 _flags[a[2..eq]] = a[(eq + 1)..];
             }
-            else if (i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal))
+            else if (!BooleanFlags.Contains(a[2..]) && i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal))
             {
                 _flags[a[2..]] = args[++i];
             }

@@ -48,8 +48,9 @@ public sealed class ClusterModel
         _bindingsByRole.TryGetValue(role, out var keys) ? keys.Select(k => (BindingInfo)_objects[k]) : [];
 
     /// <summary>
-    /// Whether any RoleBinding or ClusterRoleBinding names this ServiceAccount, directly or through the groups
-    /// system:serviceaccounts or system:serviceaccounts:&lt;namespace&gt;.
+    /// Whether any RoleBinding or ClusterRoleBinding names this ServiceAccount (as a ServiceAccount subject or as the
+    /// user system:serviceaccount:&lt;namespace&gt;:&lt;name&gt;), or the groups system:serviceaccounts or
+    /// system:serviceaccounts:&lt;namespace&gt;.
     /// </summary>
     public bool IsServiceAccountBound(string ns, string name) =>
         _grants.GetValueOrDefault(SaGrantKey(ns, name)) > 0
@@ -312,6 +313,18 @@ public sealed class ClusterModel
 
     private static string SaGrantKey(string ns, string name) => $"sa:{ns}/{name}";
 
+    /// <summary>The ServiceAccount a <c>system:serviceaccount:&lt;ns&gt;:&lt;name&gt;</c> username stands for, or null.</summary>
+    public static (string Namespace, string Name)? ServiceAccountUser(string user)
+    {
+        const string Prefix = "system:serviceaccount:";
+        if (!user.StartsWith(Prefix, StringComparison.Ordinal))
+        {
+            return null;
+        }
+        var parts = user[Prefix.Length..].Split(':');
+        return parts is [{ Length: > 0 } ns, { Length: > 0 } name] ? (ns, name) : null;
+    }
+
     private void ChangeGrants(BindingInfo b, int delta, HashSet<SubjectRef> dirty)
     {
         foreach (var s in b.Subjects)
@@ -321,6 +334,12 @@ public sealed class ClusterModel
             {
                 key = SaGrantKey(s.Namespace, s.Name);
                 DirtyWorkloadsIn(s.Namespace, dirty);
+            }
+            else if (s.Kind == "User" && ServiceAccountUser(s.Name) is ({ } saNamespace, { } saName))
+            {
+                // A ServiceAccount's username (system:serviceaccount:<ns>:<name>) names it as well as a ServiceAccount subject.
+                key = SaGrantKey(saNamespace, saName);
+                DirtyWorkloadsIn(saNamespace, dirty);
             }
             else if (s.Kind == "Group" && s.Name == "system:serviceaccounts")
             {

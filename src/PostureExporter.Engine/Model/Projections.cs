@@ -121,8 +121,18 @@ public sealed record NetworkPolicyInfo(
     ImmutableArray<PolicyPort> EgressPorts,
     bool EgressAllowsAllPorts) : ModelObject(Key);
 
-/// <summary>A port of an egress rule; Port null means every port of that protocol.</summary>
-public sealed record PolicyPort(string Protocol, int? Port, string? NamedPort);
+/// <summary>
+/// A port of an egress rule: Port null (and no NamedPort) means every port of that protocol; EndPort, when set,
+/// makes Port..EndPort a range.
+/// </summary>
+public sealed record PolicyPort(string Protocol, int? Port, string? NamedPort, int? EndPort = null)
+{
+    /// <summary>Whether the rule port lets traffic to this numbered port of this protocol through.</summary>
+    public bool Covers(string protocol, int port) =>
+        string.Equals(Protocol, protocol, StringComparison.OrdinalIgnoreCase)
+        && NamedPort is null
+        && (Port is null || Port == port || (EndPort is { } end && Port <= port && port <= end));
+}
 
 public sealed record PolicyRule(ImmutableArray<string> Verbs, ImmutableArray<string> Resources, ImmutableArray<string> ApiGroups);
 

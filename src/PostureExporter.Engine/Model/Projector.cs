@@ -266,7 +266,7 @@ public static class Projector
                 var protocol = p.Protocol ?? "TCP";
                 var value = p.Port?.Value;
                 int? number = int.TryParse(value, out var n) ? n : null;
-                ports.Add(new PolicyPort(protocol, number, number is null ? value : null));
+                ports.Add(new PolicyPort(protocol, number, number is null ? value : null, number is null ? null : p.EndPort));
             }
         }
         return new NetworkPolicyInfo(KeyOf(np, Kinds.NetworkPolicy), selectsAll, affectsIngress, affectsEgress,

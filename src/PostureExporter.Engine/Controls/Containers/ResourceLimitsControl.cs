@@ -10,6 +10,7 @@ public sealed class ResourceLimitsControl : ContainerControl
         "audit",
         "resource-exhaustion",
         Severity.Medium,
+        "a container (ephemeral ones excepted) has no memory limit, or no CPU limit while `requireCpuLimits` is on",
         "A container without limits can take a node's memory or CPU from everything else on it: one compromised "
         + "or buggy pod becomes a denial of service for its neighbours.",
         "Set resources.limits.memory (and resources.limits.cpu while requireCpuLimits is on) on every container, "

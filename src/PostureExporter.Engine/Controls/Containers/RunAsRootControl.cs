@@ -10,11 +10,12 @@ public sealed class RunAsRootControl : ContainerControl
         "2",
         "container-escape",
         Severity.High,
+        "a container's effective runAsUser is 0, or is unset while effective runAsNonRoot is not true (container field overrides pod field)",
         "A process running as UID 0 inside a container is root on the host as soon as it escapes the container "
         + "(a kernel bug, a mounted socket, a writable host path), and can already do more inside it.",
         "Set securityContext.runAsNonRoot: true (pod or container level) and a non-zero runAsUser; build the image "
         + "with a numeric non-root USER.",
-        ["CIS Kubernetes 5.2.6", "Pod Security Standards: restricted (runAsNonRoot)", "NSA/CISA Kubernetes Hardening: non-root containers"]);
+        ["CIS Kubernetes 5.2.7", "Pod Security Standards: restricted (runAsNonRoot)", "NSA/CISA Kubernetes Hardening: non-root containers"]);
 
     protected override string? Check(ContainerSpec c, PodSpecInfo pod, EvaluationContext context)
     {

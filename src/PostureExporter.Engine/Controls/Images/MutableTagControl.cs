@@ -10,6 +10,7 @@ public sealed class MutableTagControl : ContainerControl
         "7",
         "supply-chain",
         Severity.High,
+        "an image has no digest and its tag is `latest` or absent",
         "An image on :latest (or with no tag, which means latest) changes under the workload: what runs is "
         + "whatever was pushed last, unscanned, and two replicas may run different code.",
         "Reference images by digest (name@sha256:…) or at least by a pinned version tag.",
@@ -18,10 +19,13 @@ public sealed class MutableTagControl : ContainerControl
     protected override string? Check(ContainerSpec c, PodSpecInfo pod, EvaluationContext context)
     {
         var image = ImageReference.Parse(c.Image);
-        if (image.Digest is not null)
+        if (image.IsPinned)
         {
             return null;
         }
-        return image.Tag is null ? $"image {c.Image} has no tag" : image.Tag == "latest" ? $"image {c.Image} uses :latest" : null;
+        var digest = image.Digest is null ? "" : " and a malformed digest";
+        return image.Tag is null ? $"image {c.Image} has no tag{digest}"
+            : image.Tag == "latest" ? $"image {c.Image} uses :latest{digest}"
+            : null;
     }
 }

@@ -10,6 +10,7 @@ public sealed class DefaultDenyMissingControl : NamespaceControl
         "4",
         "lateral-movement",
         Severity.High,
+        "a non-system namespace lacks a default-deny NetworkPolicy for Ingress and for Egress (empty podSelector, the type in effective policyTypes, no rules of that type)",
         "Without a default deny, every pod can reach every other pod and the internet: one compromised workload "
         + "is a foothold to all the others.",
         "Add a NetworkPolicy with podSelector: {} and policyTypes [Ingress, Egress] and no rules (or one for each "

@@ -12,6 +12,7 @@ public sealed class ClusterAdminBindingControl : BindingControl
         "1",
         "lateral-movement",
         Severity.Critical,
+        "a ClusterRoleBinding or RoleBinding binds ClusterRole `cluster-admin` to a subject outside `expectedClusterAdminSubjects` (default Group `system:masters`)",
         "cluster-admin can do anything to every object, Secrets included: whoever holds a token of a subject bound "
         + "to it owns the cluster. Application and CI identities must never have it.",
         "Delete the binding, or bind a role that grants only what the subject needs; list expected cluster-admin "
