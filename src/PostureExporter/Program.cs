@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Configuration;
 using PostureExporter.Cli;
 using PostureExporter.Configuration;
 using PostureExporter.Audit;
@@ -22,41 +21,22 @@ internal static class Program
                     Console.WriteLine(ServeCommand.Version);
                     return 0;
             }
-            var configuration = BuildConfiguration(cli);
+            var loader = new ConfigurationLoader(cli);
+            var configuration = loader.Build();
             var options = ExporterOptions.Load(configuration);
-            var settings = options.Posture.ToSettings();
+            var settings = options.Posture.ToSettings(out var waiverProblems);
+            foreach (var problem in waiverProblems)
+            {
+                await Console.Error.WriteLineAsync($"posture-exporter: invalid central waiver ignored (not honoured): {problem}");
+            }
             return cli.Command == Command.Audit
                 ? await AuditCommand.RunAsync(options, settings, cli)
-                : await ServeCommand.RunAsync(configuration, options, settings);
+                : await ServeCommand.RunAsync(configuration, loader, options, settings, waiverProblems);
         }
         catch (Exception e) when (e is UsageException or ConfigurationException)
         {
             await Console.Error.WriteLineAsync($"posture-exporter: {e.Message}");
             return 2;
-        }
-    }
-
-    /// <summary>Configuration files, then POSTURE_ environment variables, then flags: later sources win.</summary>
-    private static IConfigurationRoot BuildConfiguration(ParsedCommandLine cli)
-    {
-        var builder = new ConfigurationBuilder();
-        foreach (var file in cli.ConfigFiles)
-        {
-            if (!File.Exists(file))
-            {
-                throw new ConfigurationException($"--config: no such file {file}");
-            }
-            builder.AddJsonFile(Path.GetFullPath(file), optional: false, reloadOnChange: false);
-        }
-        builder.AddEnvironmentVariables("POSTURE_");
-        builder.AddInMemoryCollection(cli.Overrides);
-        try
-        {
-            return builder.Build();
-        }
-        catch (Exception e) when (e is FormatException or InvalidDataException)
-        {
-            throw new ConfigurationException($"--config: {e.Message}{(e.InnerException is null ? "" : $" ({e.InnerException.Message})")}");
         }
     }
 }

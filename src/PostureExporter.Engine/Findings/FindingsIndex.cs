@@ -58,7 +58,7 @@ public interface IFindingsObserver
 public sealed class FindingsIndex
 {
     private readonly ClusterModel _model;
-    private readonly EvaluationContext _context;
+    private EvaluationContext _context;
     private readonly ImmutableDictionary<SubjectScope, ImmutableArray<Control>> _controlsByScope;
     private readonly IFindingsObserver? _observer;
     private readonly Dictionary<SubjectRef, Finding[]> _findings = [];
@@ -76,7 +76,7 @@ public sealed class FindingsIndex
         _observer = observer;
     }
 
-    public PostureSettings Settings { get; }
+    public PostureSettings Settings { get; private set; }
 
     public ImmutableArray<Control> Controls { get; }
 
@@ -100,6 +100,22 @@ public sealed class FindingsIndex
     {
         var subjects = _model.AllSubjects().Concat(_findings.Keys).ToHashSet();
         Evaluate(subjects, now);
+    }
+
+    /// <summary>
+    /// Takes new waiver settings (central waivers reloaded from the configuration file, whether annotation
+    /// waivers count, which controls cannot be waived) and re-evaluates everything under them.
+    /// </summary>
+    public void UpdateWaivers(PostureSettings source, DateTimeOffset now)
+    {
+        Settings = Settings with
+        {
+            Waivers = source.Waivers,
+            AllowAnnotationWaivers = source.AllowAnnotationWaivers,
+            UnwaivableControls = source.UnwaivableControls,
+        };
+        _context = new EvaluationContext(_model, Settings);
+        EvaluateAll(now);
     }
 
     /// <summary>Re-evaluates subjects whose waiver has ended by now.</summary>

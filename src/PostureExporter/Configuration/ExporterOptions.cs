@@ -144,9 +144,27 @@ internal sealed class PostureOptions
     public List<string> NamespaceInfoLabels { get; set; } = [];
     public int MaxDetailSeries { get; set; } = 20000;
 
-    /// <summary>Turns the options into engine settings; throws ConfigurationException naming the bad setting.</summary>
-    public PostureSettings ToSettings()
+    /// <summary>
+    /// Turns the options into engine settings; throws ConfigurationException naming the bad setting. Invalid
+    /// central waivers do not stop start-up: like invalid annotation waivers they are left out (never honoured)
+    /// and described in <paramref name="waiverProblems"/> for the caller to log and count.
+    /// </summary>
+    public PostureSettings ToSettings(out IReadOnlyList<string> waiverProblems)
     {
+        var problems = new List<string>();
+        var waivers = ImmutableArray.CreateBuilder<CentralWaiver>();
+        for (var i = 0; i < Waivers.Count; i++)
+        {
+            try
+            {
+                waivers.Add(Waivers[i].ToWaiver($"Posture:Waivers:{i}"));
+            }
+            catch (ConfigurationException e)
+            {
+                problems.Add(e.Message);
+            }
+        }
+        waiverProblems = problems;
         const string p = "Posture:";
         var settings = PostureSettings.Default;
         if (SystemNamespaces is not null)
@@ -212,7 +230,7 @@ internal sealed class PostureOptions
             ApiServerVersion = string.IsNullOrWhiteSpace(ApiServerVersion) ? null : ApiServerVersion.Trim(),
             AllowAnnotationWaivers = AllowAnnotationWaivers,
             UnwaivableControls = UnwaivableControls.ToImmutableHashSet(),
-            Waivers = Waivers.Select((w, i) => w.ToWaiver($"{p}Waivers:{i}")).ToImmutableArray(),
+            Waivers = waivers.ToImmutable(),
             EnabledControls = EnabledControls?.ToImmutableHashSet(),
             DisabledControls = DisabledControls.ToImmutableHashSet(),
             SeverityOverrides = severities.ToImmutable(),

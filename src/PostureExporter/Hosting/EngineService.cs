@@ -20,6 +20,7 @@ internal sealed partial class EngineService(
     ExporterHealthMetrics health,
     ExporterState state,
     EngineAccess access,
+    WaiverProblems waiverProblems,
     TimeProvider time,
     ILogger<EngineService> logger) : BackgroundService
 {
@@ -50,6 +51,7 @@ internal sealed partial class EngineService(
                     {
                         item(index);
                     }
+                    health.InvalidWaivers.Set(index.WaiverProblems.Count + waiverProblems.ConfigCount);
                 }
                 if (events.IsCompleted)
                 {
@@ -103,7 +105,7 @@ internal sealed partial class EngineService(
             LogInitialEvaluation(logger, index.Model.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         metrics.RefreshDerived(index, changedNamespaces, bindingsChanged);
-        health.InvalidWaivers.Set(index.WaiverProblems.Count);
+        health.InvalidWaivers.Set(index.WaiverProblems.Count + waiverProblems.ConfigCount);
         changedNamespaces.Clear();
     }
 

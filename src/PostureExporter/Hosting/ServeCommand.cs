@@ -27,7 +27,7 @@ internal static partial class ServeCommand
 {
     public static string Version => typeof(ServeCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
 
-    public static async Task<int> RunAsync(IConfiguration configuration, ExporterOptions options, PostureSettings settings)
+    public static async Task<int> RunAsync(IConfiguration configuration, ConfigurationLoader loader, ExporterOptions options, PostureSettings settings, IReadOnlyList<string> waiverProblems)
     {
         await using var demo = options.Demo ? await StartDemoAsync(options.DemoApiListen) : null;
         var clientConfig = KubeClientFactory.Configure(options, demo?.BaseAddress);
@@ -65,6 +65,11 @@ internal static partial class ServeCommand
             o.TimestampFormat = "HH:mm:ss ";
         });
         builder.Services.AddPostureExporter(options, settings, client, demo);
+        builder.Services.AddSingleton(loader);
+        var problems = new WaiverProblems();
+        problems.SetConfigProblems(waiverProblems);
+        builder.Services.AddSingleton(problems);
+        builder.Services.AddHostedService<ConfigReloadService>();
 
         builder.Services.AddSingleton(sp => new EndpointGuard(options.Auth.ParsedMode, options.Auth.TokenFile, client, TimeProvider.System, sp.GetRequiredService<ILogger<EndpointGuard>>()));
 
