@@ -37,6 +37,79 @@ internal sealed class StoredObject
         return new StoredObject(JsonElement.ParseValue(ref reader));
     }
 
+    /// <summary>
+    /// Freezes JSON text with the server-owned metadata (namespace, resourceVersion, uid, creationTimestamp) set:
+    /// every other value is copied as raw text, never re-serialized token by token. A namespace without a status
+    /// gets phase Active, as <see cref="ClusterStore.Create"/> gives it.
+    /// </summary>
+    public static StoredObject Stamp(JsonElement source, ResourceKind kind, string ns, string resourceVersion, string uid, string creationTimestamp)
+    {
+        var buffer = new ArrayBufferWriter<byte>(source.ValueKind == JsonValueKind.Object ? JsonMarshal.GetRawUtf8Value(source).Length + 160 : 256);
+        using (var writer = new Utf8JsonWriter(buffer, JsonTools.WriterOptions))
+        {
+            writer.WriteStartObject();
+            var hasStatus = false;
+            foreach (var property in source.EnumerateObject())
+            {
+                if (property.NameEquals("metadata"u8))
+                {
+                    writer.WritePropertyName("metadata"u8);
+                    writer.WriteStartObject();
+                    foreach (var field in property.Value.EnumerateObject())
+                    {
+                        if (!(field.NameEquals("namespace"u8) || field.NameEquals("resourceVersion"u8) || field.NameEquals("uid"u8) || field.NameEquals("creationTimestamp"u8)))
+                        {
+                            CopyProperty(writer, field);
+                        }
+                    }
+
+                    if (kind.Namespaced)
+                    {
+                        writer.WriteString("namespace"u8, ns);
+                    }
+
+                    writer.WriteString("resourceVersion"u8, resourceVersion);
+                    writer.WriteString("uid"u8, uid);
+                    writer.WriteString("creationTimestamp"u8, creationTimestamp);
+                    writer.WriteEndObject();
+                    continue;
+                }
+
+                hasStatus |= property.NameEquals("status"u8);
+                CopyProperty(writer, property);
+            }
+
+            if (kind.Plural == "namespaces" && !hasStatus)
+            {
+                writer.WritePropertyName("status"u8);
+                writer.WriteStartObject();
+                writer.WriteString("phase"u8, "Active");
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndObject();
+        }
+
+        var reader = new Utf8JsonReader(buffer.WrittenSpan);
+        return new StoredObject(JsonElement.ParseValue(ref reader));
+    }
+
+    /// <summary>Copies one property's name and value text as they are (names with escapes take the safe route).</summary>
+    private static void CopyProperty(Utf8JsonWriter writer, JsonProperty property)
+    {
+        var name = JsonMarshal.GetRawUtf8PropertyName(property);
+        if (name.IndexOf((byte)'\\') < 0)
+        {
+            writer.WritePropertyName(name);
+        }
+        else
+        {
+            writer.WritePropertyName(property.Name);
+        }
+
+        writer.WriteRawValue(JsonMarshal.GetRawUtf8Value(property.Value), skipInputValidation: true);
+    }
+
     /// <summary>A deep copy of a caller's tree, so that the caller's object is never touched.</summary>
     public static JsonObject Copy(JsonObject source) => JsonNode.Parse(Serialize(source).WrittenSpan)!.AsObject();
 

@@ -77,6 +77,7 @@ internal static partial class ServeCommand
         var guard = app.Services.GetRequiredService<EndpointGuard>();
         app.Use(guard.InvokeAsync);
         app.MapExporterEndpoints(app.Services.GetRequiredService<CollectorRegistry>(), app.Services.GetRequiredService<ExporterState>());
+        app.MapDebugEndpoints();
         app.MapPostureApi(app.Services.GetRequiredService<EngineAccess>(), TimeProvider.System);
         app.MapStatusPage(app.Services.GetRequiredService<EngineAccess>(), app.Services.GetRequiredService<ExporterState>(),
             app.Services.GetRequiredService<ExporterHealthMetrics>(), TimeProvider.System);

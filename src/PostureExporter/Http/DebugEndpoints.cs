@@ -1,0 +1,41 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace PostureExporter.Http;
+
+/// <summary>
+/// Diagnostics for benchmarks, off unless the environment variable POSTURE_DEBUG_ENDPOINTS=1 is set. Behind the
+/// same authentication as every other endpoint but /healthz and /readyz.
+/// </summary>
+internal static class DebugEndpoints
+{
+    public const string EnvironmentVariable = "POSTURE_DEBUG_ENDPOINTS";
+
+    public static bool Enabled => Environment.GetEnvironmentVariable(EnvironmentVariable) == "1";
+
+    public static void MapDebugEndpoints(this WebApplication app)
+    {
+        if (!Enabled)
+        {
+            return;
+        }
+
+        // GET /debug/gc: a full blocking, compacting collection, then the managed heap that survived it and the
+        // process's working set, so a benchmark can read the steady heap from outside the process.
+        app.MapGet("/debug/gc", () =>
+        {
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+            GC.WaitForPendingFinalizers();
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+            var info = GC.GetGCMemoryInfo(GCKind.FullBlocking);
+            return Results.Json(new
+            {
+                heapBytes = GC.GetTotalMemory(forceFullCollection: false),
+                heapSizeBytes = info.HeapSizeBytes,
+                fragmentedBytes = info.FragmentedBytes,
+                workingSetBytes = Environment.WorkingSet,
+                gen2Collections = GC.CollectionCount(2),
+            });
+        });
+    }
+}

@@ -1,0 +1,189 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace PostureExporter.Benchmarks.Harness;
+
+/// <summary>
+/// The real exporter (the Release build of src/PostureExporter) in a process of its own, pointed at the
+/// simulator through a kubeconfig file, listening on loopback port 0; killed by its own PID on dispose.
+/// </summary>
+internal sealed partial class ExporterHost : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _log = new();
+    private readonly TaskCompletionSource<Uri> _metricsUrl = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly string _kubeconfig;
+
+    private ExporterHost(Process process, long startTimestamp, string kubeconfig)
+    {
+        _process = process;
+        StartTimestamp = startTimestamp;
+        _kubeconfig = kubeconfig;
+    }
+
+    /// <summary>Stopwatch timestamp taken just before the process was started.</summary>
+    public long StartTimestamp { get; }
+
+    public int Pid => _process.Id;
+
+    public Uri MetricsUrl { get; private set; } = null!;
+
+    public Uri BaseUrl => new(MetricsUrl, "/");
+
+    public HttpClient Http { get; } = new(new SocketsHttpHandler { PooledConnectionLifetime = Timeout.InfiniteTimeSpan }) { Timeout = TimeSpan.FromMinutes(5) };
+
+    public string Log
+    {
+        get
+        {
+            lock (_log)
+            {
+                return _log.ToString();
+            }
+        }
+    }
+
+    /// <summary>
+    /// src/PostureExporter's Release output, found from the repository root (the folder with PostureExporter.sln
+    /// above this program); built first when it is missing.
+    /// </summary>
+    public static string FindExporterDll()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "PostureExporter.sln")))
+        {
+            dir = dir.Parent;
+        }
+        if (dir is null)
+        {
+            // Not run from a checkout: the copy next to this program (the project reference puts it there).
+            return Path.Combine(AppContext.BaseDirectory, "posture-exporter.dll");
+        }
+        var dll = Path.Combine(dir.FullName, "src", "PostureExporter", "bin", "Release", "net10.0", "posture-exporter.dll");
+        if (!File.Exists(dll))
+        {
+            Harness.Log.Info("building src/PostureExporter (Release)");
+            using var build = Process.Start(new ProcessStartInfo("dotnet", ["build", "-c", "Release", Path.Combine(dir.FullName, "src", "PostureExporter")])
+            {
+                RedirectStandardOutput = true,
+                UseShellExecute = false,
+            })!;
+            build.StandardOutput.ReadToEnd();
+            build.WaitForExit();
+            if (build.ExitCode != 0 || !File.Exists(dll))
+            {
+                throw new InvalidOperationException($"building src/PostureExporter failed (exit {build.ExitCode})");
+            }
+        }
+        return dll;
+    }
+
+    /// <summary>Starts the exporter against <paramref name="apiServer"/>; returns once it logged its metrics URL.</summary>
+    public static async Task<ExporterHost> StartAsync(Uri apiServer, IReadOnlyList<string> extraArgs)
+    {
+        var kubeconfig = Path.Combine(Path.GetTempPath(), $"posture-bench-{Guid.NewGuid():N}.kubeconfig");
+        await File.WriteAllTextAsync(kubeconfig, $"""
+            apiVersion: v1
+            kind: Config
+            clusters:
+            - name: simulated
+              cluster:
+                server: {apiServer.ToString().TrimEnd('/')}
+            users:
+            - name: anonymous
+              user:
+                token: benchmark
+            contexts:
+            - name: simulated
+              context:
+                cluster: simulated
+                user: anonymous
+            current-context: simulated
+            """);
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        psi.ArgumentList.Add(FindExporterDll());
+        foreach (var a in (string[])["--kubeconfig", kubeconfig, "--listen", "127.0.0.1:0", .. extraArgs])
+        {
+            psi.ArgumentList.Add(a);
+        }
+        psi.Environment["DOTNET_NOLOGO"] = "1";
+        psi.Environment["POSTURE_DEBUG_ENDPOINTS"] = "1";
+        psi.Environment.Remove("KUBECONFIG");
+
+        var started = Stopwatch.GetTimestamp();
+        var process = Process.Start(psi)!;
+        var host = new ExporterHost(process, started, kubeconfig);
+        process.OutputDataReceived += (_, e) => host.OnLine(e.Data);
+        process.ErrorDataReceived += (_, e) => host.OnLine(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            host.MetricsUrl = await host._metricsUrl.Task.WaitAsync(TimeSpan.FromSeconds(120));
+        }
+        catch
+        {
+            await host.DisposeAsync();
+            throw;
+        }
+        return host;
+    }
+
+    private void OnLine(string? line)
+    {
+        if (line is null)
+        {
+            _metricsUrl.TrySetException(new InvalidOperationException("the exporter exited:\n" + Log));
+            return;
+        }
+        lock (_log)
+        {
+            _log.AppendLine(line);
+        }
+        if (MetricsLine().Match(line) is { Success: true } m)
+        {
+            _metricsUrl.TrySetResult(new Uri(m.Groups[1].Value));
+        }
+    }
+
+    public async Task<bool> IsReadyAsync()
+    {
+        using var response = await Http.GetAsync(new Uri(BaseUrl, "/readyz"));
+        return response.IsSuccessStatusCode;
+    }
+
+    public Task<string> ScrapeAsync(CancellationToken ct = default) => Http.GetStringAsync(MetricsUrl, ct);
+
+    /// <summary>Forces a full compacting GC in the exporter (POSTURE_DEBUG_ENDPOINTS) and returns what survived.</summary>
+    public async Task<(long HeapBytes, long WorkingSetBytes)> CollectGarbageAsync()
+    {
+        using var doc = JsonDocument.Parse(await Http.GetStringAsync(new Uri(BaseUrl, "/debug/gc")));
+        return (doc.RootElement.GetProperty("heapBytes").GetInt64(), doc.RootElement.GetProperty("workingSetBytes").GetInt64());
+    }
+
+    public double CpuSeconds() => ProcStat.CpuSeconds(Pid);
+
+    public long RssBytes() => ProcStat.RssBytes(Pid);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+        Http.Dispose();
+        File.Delete(_kubeconfig);
+    }
+
+    [GeneratedRegex(@"serving metrics at (https?://\S+/metrics)")]
+    private static partial Regex MetricsLine();
+}

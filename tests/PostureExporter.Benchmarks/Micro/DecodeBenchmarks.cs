@@ -1,0 +1,68 @@
+using System.Text;
+using System.Text.Json;
+using BenchmarkDotNet.Attributes;
+using k8s;
+using k8s.Models;
+using PostureExporter.Engine.Model;
+using PostureExporter.Simulator.Synthetic;
+
+namespace PostureExporter.Benchmarks.Micro;
+
+/// <summary>
+/// Where an initial LIST's time goes, per page of 500 synthetic pods (~2.5 MB): tokenizing only (the floor),
+/// decoding into V1Pod objects as the client does, and projecting decoded pods into the model's PodInfo.
+/// </summary>
+[MemoryDiagnoser]
+public class DecodeBenchmarks
+{
+    private byte[] _page = [];
+    private string _pageText = "";
+    private List<V1Pod> _pods = [];
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var sb = new StringBuilder("""{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"42"},"items":[""");
+        for (var i = 0; i < 500; i++)
+        {
+            sb.Append(i == 0 ? "" : ",").Append(Encoding.UTF8.GetString(SyntheticCluster.BarePod("team-0001", $"pod-{i}", runAsRoot: i % 7 == 0, seed: i)));
+        }
+        sb.Append("]}");
+        _pageText = sb.ToString();
+        _page = Encoding.UTF8.GetBytes(_pageText);
+        _pods = KubernetesJson.Deserialize<V1PodList>(_pageText).Items.ToList();
+    }
+
+    [Benchmark(Baseline = true)]
+    public int TokenizePage()
+    {
+        var reader = new Utf8JsonReader(_page);
+        var tokens = 0;
+        while (reader.Read())
+        {
+            tokens++;
+        }
+        return tokens;
+    }
+
+    [Benchmark]
+    public int DecodePage() => KubernetesJson.Deserialize<V1PodList>(_pageText).Items.Count;
+
+    [Benchmark]
+    public int DecodePageFromStream()
+    {
+        using var stream = new MemoryStream(_page, writable: false);
+        return KubernetesJson.Deserialize<V1PodList>(stream).Items.Count;
+    }
+
+    [Benchmark]
+    public int ProjectPage()
+    {
+        var n = 0;
+        foreach (var p in _pods)
+        {
+            n += Projector.Project(p) is null ? 0 : 1;
+        }
+        return n;
+    }
+}

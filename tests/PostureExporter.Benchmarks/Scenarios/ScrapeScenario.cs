@@ -1,0 +1,76 @@
+using System.Diagnostics;
+using PostureExporter.Benchmarks.Harness;
+using PostureExporter.Simulator.Synthetic;
+
+namespace PostureExporter.Benchmarks.Scenarios;
+
+/// <summary>
+/// scrape --series N [--rate R] [--scrapes K]: /metrics render time with ~N series while pod events flow at R/s.
+/// The series come from bare pods that violate every container control (four first-seen series each, plus the
+/// per-namespace gauges and counters); Posture:MaxDetailSeries is raised so none is dropped.
+/// </summary>
+internal static class ScrapeScenario
+{
+    public static async Task<object> RunAsync(Arguments args)
+    {
+        var series = args.Int("series", 200_000);
+        var rate = args.Double("rate", 100);
+        var scrapes = args.Int("scrapes", 40);
+        // ~4.6 series per such pod: 4 first-seen series, and per 50-pod namespace ~30 gauge/counter series.
+        var pods = Math.Max(50, (int)(series / 4.6));
+        var (cluster, summary) = await Cluster.StartAsync(new SyntheticOptions
+        {
+            Pods = pods,
+            Seed = args.Int("seed", 1),
+            BarePodsOnly = true,
+            Violations = ViolationMix.All,
+        });
+        await using var _ = cluster;
+        var churn = new Churn(cluster.Store);
+        var config = Path.Combine(Path.GetTempPath(), $"posture-bench-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(config, $$$"""{"Posture":{"MaxDetailSeries":{{{series * 2}}}}}""");
+        try
+        {
+            await using var exporter = await ExporterHost.StartAsync(cluster.BaseAddress, ["--config", config]);
+            var synced = await Cluster.WaitSyncedAsync(exporter, summary.Expected, TimeSpan.FromMinutes(30));
+            Log.Info($"synced {pods} pods in {synced:F1} s; scraping {scrapes} times while churning at {rate}/s");
+
+            using var stop = new CancellationTokenSource();
+            var events = churn.RunAsync(rate, TimeSpan.FromHours(1), probe: null, stop.Token);
+            var times = new List<double>();
+            long bytes = 0;
+            var actualSeries = 0;
+            for (var i = 0; i < scrapes; i++)
+            {
+                var sw = Stopwatch.StartNew();
+                var body = await exporter.Http.GetByteArrayAsync(exporter.MetricsUrl);
+                times.Add(sw.Elapsed.TotalMilliseconds);
+                bytes = body.Length;
+                if (i == scrapes - 1)
+                {
+                    actualSeries = MetricsText.CountSeries(System.Text.Encoding.UTF8.GetString(body));
+                }
+                await Task.Delay(100);
+            }
+            await stop.CancelAsync();
+            var made = await events;
+            Log.Info($"{made} events during the scrapes; first scrape {times[0]:F0} ms");
+            return new
+            {
+                scenario = "scrape",
+                series = actualSeries,
+                pods = pods + churn.PodCount,
+                p50_ms = Math.Round(Cluster.Percentile(times, 0.50), 1),
+                p99_ms = Math.Round(Cluster.Percentile(times, 0.99), 1),
+                max_ms = Math.Round(times.Max(), 1),
+                bytes,
+                scrapes,
+                events_per_s = rate,
+            };
+        }
+        finally
+        {
+            File.Delete(config);
+        }
+    }
+}

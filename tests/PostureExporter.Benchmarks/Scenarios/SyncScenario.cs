@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using System.Text.Json;
+using PostureExporter.Benchmarks.Harness;
+using PostureExporter.Simulator.Synthetic;
+
+namespace PostureExporter.Benchmarks.Scenarios;
+
+/// <summary>
+/// sync --pods N [--runs K] [--seed S] [--no-kubectl]: process start to "ready with every gauge correct", against
+/// kubectl listing the same pods and against the floor (the same list pages read over HTTP and only tokenized).
+/// </summary>
+internal static class SyncScenario
+{
+    public static async Task<object> RunAsync(Arguments args)
+    {
+        var pods = args.Int("pods", 1_000);
+        var runs = args.Int("runs", 1);
+        var (cluster, summary) = await Cluster.StartAsync(new SyntheticOptions { Pods = pods, Seed = args.Int("seed", 1) });
+        await using var _ = cluster;
+        var api = cluster.BaseAddress;
+
+        // Untimed: the first list JIT-compiles the simulator's list path; every timed reader then meets a warm server.
+        var warm = await FloorAsync(api);
+        Log.Info($"warm-up list: {warm.Items} pods, {warm.Bytes / 1e6:F0} MB ({warm.Bytes / Math.Max(1, warm.Items)} B/pod) in {warm.Seconds:F2} s");
+
+        var results = new List<(double Exporter, double Kubectl, double Floor, long Heap, long Rss, double Cpu)>();
+        for (var run = 0; run < runs; run++)
+        {
+            double exporterSeconds;
+            long heap, rss;
+            double cpu;
+            await using (var exporter = await ExporterHost.StartAsync(api, []))
+            {
+                exporterSeconds = await Cluster.WaitSyncedAsync(exporter, summary.Expected, TimeSpan.FromMinutes(30));
+                // CPU the exporter used to get there (start-up included): separates its cost from a busy machine's.
+                cpu = exporter.CpuSeconds();
+                var (h, _) = await exporter.CollectGarbageAsync();
+                heap = h;
+                rss = exporter.RssBytes();
+                Log.Info($"run {run + 1}: exporter ready with correct gauges in {exporterSeconds:F2} s (CPU {cpu:F2} s); heap {h / 1048576.0:F1} MiB, RSS {rss / 1048576.0:F0} MiB");
+            }
+            var kubectl = args.Flag("no-kubectl") ? double.NaN : await KubectlAsync(api);
+            var floor = await FloorAsync(api);
+            Log.Info($"run {run + 1}: kubectl {kubectl:F2} s, floor {floor.Seconds:F2} s");
+            results.Add((exporterSeconds, kubectl, floor.Seconds, heap, rss, cpu));
+        }
+
+        var exporterS = Cluster.Median(results.Select(r => r.Exporter));
+        var kubectlS = Cluster.Median(results.Select(r => r.Kubectl));
+        var floorS = Cluster.Median(results.Select(r => r.Floor));
+        var heapBytes = (long)Cluster.Median(results.Select(r => (double)r.Heap));
+        return new
+        {
+            scenario = "sync",
+            pods,
+            runs,
+            exporter_s = Math.Round(exporterS, 3),
+            kubectl_s = Math.Round(kubectlS, 3),
+            ratio = Math.Round(exporterS / kubectlS, 4),
+            floor_s = Math.Round(floorS, 3),
+            floor_ratio = Math.Round(exporterS / floorS, 3),
+            heap_bytes = heapBytes,
+            heap_bytes_per_pod = heapBytes / pods,
+            rss_bytes = (long)Cluster.Median(results.Select(r => (double)r.Rss)),
+            exporter_cpu_s = Math.Round(Cluster.Median(results.Select(r => r.Cpu)), 2),
+            objects = summary.Objects,
+            json_bytes = summary.JsonBytes,
+            each_exporter_s = results.Select(r => Math.Round(r.Exporter, 3)),
+            each_kubectl_s = results.Select(r => Math.Round(r.Kubectl, 3)),
+            each_floor_s = results.Select(r => Math.Round(r.Floor, 3)),
+        };
+    }
+
+    /// <summary>KUBECONFIG=/dev/null kubectl --server URL get pods -A -o json &gt; /dev/null, timed.</summary>
+    public static async Task<double> KubectlAsync(Uri api)
+    {
+        var psi = new ProcessStartInfo("bash", ["-c", $"KUBECONFIG=/dev/null kubectl --server {api.ToString().TrimEnd('/')} get pods -A -o json > /dev/null"])
+        {
+            UseShellExecute = false,
+            RedirectStandardError = true,
+        };
+        var sw = Stopwatch.StartNew();
+        using var p = Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        var seconds = sw.Elapsed.TotalSeconds;
+        if (p.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kubectl failed ({p.ExitCode}): {await stderr}");
+        }
+        return seconds;
+    }
+
+    /// <summary>The floor: every pod list page (limit 500, following continue) read over HTTP and tokenized, nothing decoded.</summary>
+    public static async Task<(double Seconds, long Bytes, int Items)> FloorAsync(Uri api)
+    {
+        using var http = new HttpClient();
+        var sw = Stopwatch.StartNew();
+        string? cont = null;
+        long bytes = 0;
+        var items = 0;
+        do
+        {
+            var url = new Uri(api, "/api/v1/pods?limit=500" + (cont is null ? "" : "&continue=" + Uri.EscapeDataString(cont)));
+            var page = await http.GetByteArrayAsync(url);
+            bytes += page.Length;
+            cont = Tokenize(page, ref items);
+        }
+        while (cont is not null);
+        return (sw.Elapsed.TotalSeconds, bytes, items);
+    }
+
+    /// <summary>Reads every token of a list page; returns metadata.continue (null when empty) and counts the items.</summary>
+    private static string? Tokenize(byte[] page, ref int items)
+    {
+        var reader = new Utf8JsonReader(page);
+        string? cont = null;
+        var inMetadata = false;
+        while (reader.Read())
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.PropertyName when reader.CurrentDepth == 1:
+                    inMetadata = reader.ValueTextEquals("metadata"u8);
+                    break;
+                case JsonTokenType.PropertyName when reader.CurrentDepth == 2 && inMetadata && reader.ValueTextEquals("continue"u8):
+                    reader.Read();
+                    cont = reader.GetString();
+                    break;
+                case JsonTokenType.StartObject when reader.CurrentDepth == 2 && !inMetadata:
+                    items++;
+                    break;
+            }
+        }
+        return string.IsNullOrEmpty(cont) ? null : cont;
+    }
+}
