@@ -103,7 +103,8 @@ public sealed partial class DeployTests(DeployTests.Rendered rendered) : IClassF
     public void ClusterRole_GrantsGetListWatchOnExactlyTheKindsTheExporterWatches()
     {
         var options = ExporterOptions.Load(new ConfigurationBuilder().AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes(Config()))).Build());
-        var settings = options.Posture.ToSettings();
+        var settings = options.Posture.ToSettings(out var invalidWaivers);
+        Assert.Empty(invalidWaivers);
         // What serve watches: ResourceDescriptor.For over the kinds the enabled controls read.
         var watched = ResourceDescriptor.For(ControlCatalog.Enabled(settings).SelectMany(c => c.Reads).Distinct()).ToList();
         var expected = watched.Select(d => (Group: ApiGroup(d.Kind, d.Resource), d.Resource)).ToHashSet();

@@ -22,8 +22,9 @@ public class RenderBenchmarks
     public void Setup()
     {
         _registry = Prometheus.Metrics.NewCustomRegistry();
-        var metrics = new PostureMetrics(_registry, PostureSettings.Default, int.MaxValue, []);
-        var index = new FindingsIndex(new ClusterModel(), PostureSettings.Default, metrics);
+        var model = new ClusterModel();
+        var metrics = new PostureMetrics(_registry, model, PostureSettings.Default, int.MaxValue, []);
+        var index = new FindingsIndex(model, PostureSettings.Default, metrics);
         var now = DateTimeOffset.UtcNow;
         foreach (var o in SyntheticObjects.Typed(new SyntheticOptions { Pods = Pods, BarePodsOnly = true, Violations = ViolationMix.All }))
         {
