@@ -14,7 +14,7 @@ internal static class Program
 {
     private const string Usage = """
         usage: PostureExporter.Benchmarks SCENARIO [options]
-          sync   --pods N [--runs K] [--seed S] [--no-kubectl]
+          sync   --pods N [--runs K] [--seed S] [--no-kubectl] [--show-log]
           churn  --pods N [--rate R] [--seconds S] [--probe-every K]
           scrape --series N [--rate R] [--scrapes K]
           micro  [BenchmarkDotNet arguments, e.g. --filter '*']

@@ -54,6 +54,22 @@ internal sealed class Churn
 
     public int PodCount => _pods.Count + _probes.Count;
 
+    /// <summary>
+    /// The synthetic cluster's totals plus this churn's pods and namespaces as created: every pod checked and
+    /// compliant, every churn namespace checked and without a default deny.
+    /// </summary>
+    public Dictionary<string, ExpectedCounts> WithChurn(IReadOnlyDictionary<string, ExpectedCounts> expected)
+    {
+        var result = new Dictionary<string, ExpectedCounts>(expected);
+        foreach (var control in (string[])[SyntheticCluster.RunAsRoot, SyntheticCluster.ResourceLimits, SyntheticCluster.MutableTag, SyntheticCluster.Privileged])
+        {
+            result[control] = result[control] with { Checked = result[control].Checked + PodCount };
+        }
+        var d = result[SyntheticCluster.DefaultDenyMissing];
+        result[SyntheticCluster.DefaultDenyMissing] = new ExpectedCounts(d.Checked + Namespaces + 1, d.Violations + Namespaces + 1);
+        return result;
+    }
+
     /// <summary>Flips the next background pod.</summary>
     public void Background()
     {

@@ -21,7 +21,7 @@ internal static class ChurnScenario
         await using var _ = cluster;
         var churn = new Churn(cluster.Store);
         await using var exporter = await ExporterHost.StartAsync(cluster.BaseAddress, []);
-        var synced = await Cluster.WaitSyncedAsync(exporter, summary.Expected, TimeSpan.FromMinutes(30));
+        var synced = await Cluster.WaitSyncedAsync(exporter, churn.WithChurn(summary.Expected), TimeSpan.FromMinutes(30));
         Log.Info($"synced in {synced:F1} s; churning at {rate}/s for 2 x {seconds} s");
 
         // Phase 1: latency samples.

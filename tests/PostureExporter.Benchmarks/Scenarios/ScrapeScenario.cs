@@ -32,7 +32,7 @@ internal static class ScrapeScenario
         try
         {
             await using var exporter = await ExporterHost.StartAsync(cluster.BaseAddress, ["--config", config]);
-            var synced = await Cluster.WaitSyncedAsync(exporter, summary.Expected, TimeSpan.FromMinutes(30));
+            var synced = await Cluster.WaitSyncedAsync(exporter, churn.WithChurn(summary.Expected), TimeSpan.FromMinutes(30));
             Log.Info($"synced {pods} pods in {synced:F1} s; scraping {scrapes} times while churning at {rate}/s");
 
             using var stop = new CancellationTokenSource();

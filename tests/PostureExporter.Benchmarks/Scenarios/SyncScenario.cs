@@ -6,7 +6,7 @@ using PostureExporter.Simulator.Synthetic;
 namespace PostureExporter.Benchmarks.Scenarios;
 
 /// <summary>
-/// sync --pods N [--runs K] [--seed S] [--no-kubectl]: process start to "ready with every gauge correct", against
+/// sync --pods N [--runs K] [--seed S] [--no-kubectl] [--show-log]: process start to "ready with every gauge correct", against
 /// kubectl listing the same pods and against the floor (the same list pages read over HTTP and only tokenized).
 /// </summary>
 internal static class SyncScenario
@@ -29,7 +29,8 @@ internal static class SyncScenario
             double exporterSeconds;
             long heap, rss;
             double cpu;
-            await using (var exporter = await ExporterHost.StartAsync(api, []))
+            // --show-log: the exporter logs at Debug and its log is printed, to see when each kind was listed and applied.
+            await using (var exporter = await ExporterHost.StartAsync(api, args.Flag("show-log") ? ["--log-level", "Debug"] : []))
             {
                 exporterSeconds = await Cluster.WaitSyncedAsync(exporter, summary.Expected, TimeSpan.FromMinutes(30));
                 // CPU the exporter used to get there (start-up included): separates its cost from a busy machine's.
@@ -37,6 +38,10 @@ internal static class SyncScenario
                 var (h, _) = await exporter.CollectGarbageAsync();
                 heap = h;
                 rss = exporter.RssBytes();
+                if (args.Flag("show-log"))
+                {
+                    Console.Error.WriteLine(exporter.Log);
+                }
                 Log.Info($"run {run + 1}: exporter ready with correct gauges in {exporterSeconds:F2} s (CPU {cpu:F2} s); heap {h / 1048576.0:F1} MiB, RSS {rss / 1048576.0:F0} MiB");
             }
             var kubectl = args.Flag("no-kubectl") ? double.NaN : await KubectlAsync(api);
