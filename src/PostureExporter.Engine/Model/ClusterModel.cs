@@ -20,6 +20,8 @@ public sealed class ClusterModel
     private readonly Dictionary<string, int> _grants = [];
     private readonly HashSet<ObjectKey> _apiServerPods = [];
     private readonly Dictionary<string, int> _kindCounts = [];
+    // Identical pod specs (the replicas of a workload) are held once, with a count of their users.
+    private readonly Dictionary<PodSpecInfo, (PodSpecInfo Shared, int Users)> _specs = [];
 
     public int Count => _objects.Count;
 
@@ -60,6 +62,7 @@ public sealed class ClusterModel
     /// <summary>Adds or replaces an object and returns the subjects whose verdicts may have changed.</summary>
     public HashSet<SubjectRef> Upsert(ModelObject obj)
     {
+        obj = Share(obj);
         var dirty = new HashSet<SubjectRef>();
         var old = _objects.GetValueOrDefault(obj.Key);
         if (old is not null)
@@ -153,9 +156,51 @@ public sealed class ClusterModel
         }
     }
 
+    private ModelObject Share(ModelObject obj) => obj switch
+    {
+        PodInfo p => p with { Spec = Acquire(p.Spec) },
+        WorkloadInfo { Template: { } t } w => w with { Template = Acquire(t) },
+        _ => obj,
+    };
+
+    private PodSpecInfo Acquire(PodSpecInfo spec)
+    {
+        if (_specs.TryGetValue(spec, out var entry))
+        {
+            _specs[spec] = (entry.Shared, entry.Users + 1);
+            return entry.Shared;
+        }
+        _specs[spec] = (spec, 1);
+        return spec;
+    }
+
+    private void Release(PodSpecInfo? spec)
+    {
+        if (spec is not null && _specs.TryGetValue(spec, out var entry))
+        {
+            if (entry.Users <= 1)
+            {
+                _specs.Remove(spec);
+            }
+            else
+            {
+                _specs[spec] = (entry.Shared, entry.Users - 1);
+            }
+        }
+    }
+
+    /// <summary>Distinct pod specs held (for tests and diagnostics).</summary>
+    public int DistinctSpecs => _specs.Count;
+
     private void Unindex(ModelObject obj, HashSet<SubjectRef> dirty)
     {
         var k = obj.Key;
+        Release(obj switch
+        {
+            PodInfo p => p.Spec,
+            WorkloadInfo w => w.Template,
+            _ => null,
+        });
         if (_byNamespace.TryGetValue((k.Kind, k.Namespace), out var bucket))
         {
             bucket.Remove(k.Name);
@@ -426,11 +471,13 @@ public sealed class ClusterModel
         var specs = new List<PodSpecInfo>();
         if (_subjectPods.TryGetValue(key, out var pods))
         {
-            // Sorted so that the first violating pod (and so the message) does not depend on hash order.
-            foreach (var p in pods.OrderBy(p => p.Name, StringComparer.Ordinal))
+            // Specs are shared, so replicas collapse by reference. Sorted by pod name so that the first violating
+            // pod (and so the message) does not depend on hash order.
+            var seen = new HashSet<PodSpecInfo>(ReferenceEqualityComparer.Instance);
+            foreach (var p in pods.Count == 1 ? (IEnumerable<ObjectKey>)pods : pods.OrderBy(p => p.Name, StringComparer.Ordinal))
             {
                 var pod = (PodInfo)_objects[p];
-                if (pod.Live && !specs.Contains(pod.Spec))
+                if (pod.Live && seen.Add(pod.Spec))
                 {
                     specs.Add(pod.Spec);
                 }

@@ -65,6 +65,16 @@ public sealed record SecuritySettings(
     public static readonly SecuritySettings None = new();
     public ImmutableArray<string> Add => CapabilitiesAdd.IsDefault ? [] : CapabilitiesAdd;
     public ImmutableArray<string> Drop => CapabilitiesDrop.IsDefault ? [] : CapabilitiesDrop;
+
+    // Structural equality (a record compares ImmutableArrays by reference), so that identical specs of
+    // replicas can be recognised and shared.
+    public bool Equals(SecuritySettings? other) =>
+        other is not null && RunAsUser == other.RunAsUser && RunAsNonRoot == other.RunAsNonRoot && Privileged == other.Privileged
+        && AllowPrivilegeEscalation == other.AllowPrivilegeEscalation && ReadOnlyRootFilesystem == other.ReadOnlyRootFilesystem
+        && SeccompProfileType == other.SeccompProfileType && Add.SequenceEqual(other.Add) && Drop.SequenceEqual(other.Drop);
+
+    public override int GetHashCode() =>
+        HashCode.Combine(RunAsUser, RunAsNonRoot, Privileged, AllowPrivilegeEscalation, ReadOnlyRootFilesystem, SeccompProfileType, Add.Length, Drop.Length);
 }
 
 public enum ContainerType { Init, Regular, Ephemeral }
@@ -77,7 +87,17 @@ public sealed record ContainerSpec(
     bool HasMemoryLimit,
     bool HasCpuLimit,
     ImmutableArray<int> HostPorts,
-    ImmutableArray<string> LiteralEnvNames);
+    ImmutableArray<string> LiteralEnvNames)
+{
+    public bool Equals(ContainerSpec? other) =>
+        other is not null && Name == other.Name && Type == other.Type && Image == other.Image && Security.Equals(other.Security)
+        && HasMemoryLimit == other.HasMemoryLimit && HasCpuLimit == other.HasCpuLimit
+        && Seq(HostPorts).SequenceEqual(Seq(other.HostPorts)) && Seq(LiteralEnvNames).SequenceEqual(Seq(other.LiteralEnvNames));
+
+    public override int GetHashCode() => HashCode.Combine(Name, Type, Image, Security, HasMemoryLimit, HasCpuLimit);
+
+    private static ImmutableArray<T> Seq<T>(ImmutableArray<T> a) => a.IsDefault ? [] : a;
+}
 
 /// <summary>What a pod (or a pod template) runs: the part of a PodSpec the controls read.</summary>
 public sealed record PodSpecInfo(
@@ -92,6 +112,29 @@ public sealed record PodSpecInfo(
 {
     /// <summary>The ServiceAccount the pod runs as; an empty field means the namespace's "default".</summary>
     public string EffectiveServiceAccount => ServiceAccountName.Length == 0 ? "default" : ServiceAccountName;
+
+    /// <summary>Structural: replicas of one workload have equal specs, which the model then holds once.</summary>
+    public bool Equals(PodSpecInfo? other) =>
+        other is not null && (ReferenceEquals(this, other)
+            || (ServiceAccountName == other.ServiceAccountName && AutomountServiceAccountToken == other.AutomountServiceAccountToken
+                && HostPid == other.HostPid && HostIpc == other.HostIpc && HostNetwork == other.HostNetwork
+                && PodSecurity.Equals(other.PodSecurity)
+                && (HostPathVolumes.IsDefault ? [] : HostPathVolumes).SequenceEqual(other.HostPathVolumes.IsDefault ? [] : other.HostPathVolumes)
+                && (Containers.IsDefault ? [] : Containers).SequenceEqual(other.Containers.IsDefault ? [] : other.Containers)));
+
+    public override int GetHashCode()
+    {
+        var h = new HashCode();
+        h.Add(ServiceAccountName);
+        h.Add(HostPid);
+        h.Add(HostNetwork);
+        h.Add(PodSecurity);
+        foreach (var c in Containers.IsDefault ? [] : Containers)
+        {
+            h.Add(c);
+        }
+        return h.ToHashCode();
+    }
 }
 
 public sealed record PodInfo(ObjectKey Key, PodSpecInfo Spec, bool Live) : ModelObject(Key)
