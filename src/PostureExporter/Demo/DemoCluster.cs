@@ -12,7 +12,9 @@ internal static class DemoCluster
 
     public static async Task<SimulatedCluster> StartAsync(string listen, CancellationToken ct)
     {
-        var cluster = await SimulatedCluster.StartAsync(new SimulatorOptions { Listen = listen }, ct);
+        // The demo's API server runs in the exporter's process: keep its watch history (what a resuming watch
+        // can replay) small, so the process's heap is the exporter's and not a day of demo churn.
+        var cluster = await SimulatedCluster.StartAsync(new SimulatorOptions { Listen = listen, HistoryLimit = 10_000 }, ct);
         try
         {
             Seed(cluster.Store);
