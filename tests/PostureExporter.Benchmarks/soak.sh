@@ -5,16 +5,18 @@ set -u
 minutes=${1:-60}
 rate=${2:-6000}
 out=${3:-soak.csv}
-POSTURE_DEBUG_ENDPOINTS=1 dotnet ${EXPORTER_DLL:-src/PostureExporter/bin/Release/net10.0/posture-exporter.dll} --demo --listen 127.0.0.1:39917 --demo-api-listen 127.0.0.1:36443 --demo-churn "$rate" > ${out%.csv}.log 2>&1 &
+port=${PORT:-39917}
+api=${API_PORT:-36443}
+POSTURE_DEBUG_ENDPOINTS=1 dotnet ${EXPORTER_DLL:-src/PostureExporter/bin/Release/net10.0/posture-exporter.dll} --demo --listen 127.0.0.1:$port --demo-api-listen 127.0.0.1:$api --demo-churn "$rate" > ${out%.csv}.log 2>&1 &
 pid=$!
-for i in $(seq 1 60); do curl -sf 127.0.0.1:39917/readyz >/dev/null && break; sleep 1; done
+for i in $(seq 1 60); do curl -sf 127.0.0.1:$port/readyz >/dev/null && break; sleep 1; done
 echo "minute,heap_bytes,working_set_bytes,rss_kb,series,posture_series,watch_events,opened_total" > "$out"
 for m in $(seq 0 "$minutes"); do
-  gc=$(curl -s 127.0.0.1:39917/debug/gc)
+  gc=$(curl -s 127.0.0.1:$port/debug/gc)
   heap=$(echo "$gc" | jq -r '.heapBytes // empty')
   ws=$(echo "$gc" | jq -r '.workingSetBytes // empty')
   rss=$(awk '/VmRSS/{print $2}' /proc/$pid/status)
-  metrics=$(curl -s 127.0.0.1:39917/metrics)
+  metrics=$(curl -s 127.0.0.1:$port/metrics)
   series=$(echo "$metrics" | grep -vc '^#')
   posture=$(echo "$metrics" | grep -c '^posture_[a-z_]*{\|^posture_[a-z_]* ')
   events=$(echo "$metrics" | awk '/^posture_exporter_watch_events_total/{s+=$2} END{printf "%d", s}')
