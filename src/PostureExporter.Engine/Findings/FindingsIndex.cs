@@ -65,6 +65,7 @@ public sealed class FindingsIndex
     private readonly Dictionary<(string Control, string Namespace), FindingCounts> _counts = [];
     private readonly Dictionary<ObjectKey, string> _waiverProblems = [];
     private readonly Dictionary<SubjectRef, DateTimeOffset> _waiverEnds = [];
+    private readonly Dictionary<Control, Finding> _passes = [];
 
     public FindingsIndex(ClusterModel model, PostureSettings settings, IFindingsObserver? observer = null)
     {
@@ -86,7 +87,7 @@ public sealed class FindingsIndex
 
     public IReadOnlyDictionary<ObjectKey, string> WaiverProblems => _waiverProblems;
 
-    public IEnumerable<Finding> All => _findings.Values.SelectMany(f => f);
+    public IEnumerable<Finding> All => _findings.SelectMany(kv => kv.Value.Select(f => Bind(f, kv.Key)));
 
     public bool IsApplicable(Control control) => control.IsApplicable(_context);
 
@@ -163,25 +164,28 @@ public sealed class FindingsIndex
 
         // Counts go up before the observer hears of a finding and down after, so a surface that creates series
         // from counts has them in place for the finding's events, and removes them only once those are done.
+        // Passes are shared per control (most findings are passes): they are bound to the subject only here.
         foreach (var b in before)
         {
             var a = Array.Find(after, x => ReferenceEquals(x.Control, b.Control));
             if (a is null)
             {
-                _observer?.FindingChanged(b, null);
-                Count(b, -1);
+                var bound = Bind(b, subject);
+                _observer?.FindingChanged(bound, null);
+                Count(bound, -1);
             }
             else if (a != b)
             {
-                var recount = a.Status != b.Status || a.Namespace != b.Namespace;
+                var (boundBefore, boundAfter) = (Bind(b, subject), Bind(a, subject));
+                var recount = a.Status != b.Status;
                 if (recount)
                 {
-                    Count(a, +1);
+                    Count(boundAfter, +1);
                 }
-                _observer?.FindingChanged(b, a);
+                _observer?.FindingChanged(boundBefore, boundAfter);
                 if (recount)
                 {
-                    Count(b, -1);
+                    Count(boundBefore, -1);
                 }
             }
         }
@@ -189,11 +193,15 @@ public sealed class FindingsIndex
         {
             if (!Array.Exists(before, x => ReferenceEquals(x.Control, a.Control)))
             {
-                Count(a, +1);
-                _observer?.FindingChanged(null, a);
+                var bound = Bind(a, subject);
+                Count(bound, +1);
+                _observer?.FindingChanged(null, bound);
             }
         }
     }
+
+    /// <summary>A finding about this subject: shared passes get the subject filled in.</summary>
+    private static Finding Bind(Finding f, SubjectRef subject) => f.Subject == subject ? f : f with { Subject = subject };
 
     private Finding[] Compute(SubjectRef subject, Finding[]? previous, DateTimeOffset now)
     {
@@ -220,7 +228,7 @@ public sealed class FindingsIndex
             var severity = Settings.SeverityOverrides.TryGetValue(control.Id, out var o) ? o : control.Metadata.Severity;
             if (verdict.Kind == VerdictKind.Pass)
             {
-                results.Add(new Finding(control, subject, FindingStatus.Pass, "", null, null) { Severity = severity });
+                results.Add(Pass(control, severity));
                 continue;
             }
             var waiver = WaiverResolver.Find(control, subject.Key, annotations, Settings, now);
@@ -295,6 +303,19 @@ public sealed class FindingsIndex
             _waiverProblems[key] = problem;
             _observer?.WaiverProblemChanged(key, problem);
         }
+    }
+
+    /// <summary>
+    /// One pass finding per control, shared by every subject that passes it: a pass carries nothing of its own,
+    /// and with 30 controls per workload the passes are most of the index.
+    /// </summary>
+    private Finding Pass(Control control, Severity severity)
+    {
+        if (!_passes.TryGetValue(control, out var pass) || pass.Severity != severity)
+        {
+            _passes[control] = pass = new Finding(control, default, FindingStatus.Pass, "", null, null) { Severity = severity };
+        }
+        return pass;
     }
 
     private void Count(Finding f, int delta)
