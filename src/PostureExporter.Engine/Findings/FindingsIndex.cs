@@ -107,7 +107,7 @@ public sealed class FindingsIndex
     /// Takes new waiver settings (central waivers reloaded from the configuration file, whether annotation
     /// waivers count, which controls cannot be waived) and re-evaluates everything under them.
     /// </summary>
-    public void UpdateWaivers(PostureSettings source, DateTimeOffset now)
+    public void UpdateWaivers(PostureSettings source, DateTimeOffset now, bool evaluate = true)
     {
         Settings = Settings with
         {
@@ -116,7 +116,10 @@ public sealed class FindingsIndex
             UnwaivableControls = source.UnwaivableControls,
         };
         _context = new EvaluationContext(_model, Settings);
-        EvaluateAll(now);
+        if (evaluate)
+        {
+            EvaluateAll(now);
+        }
     }
 
     /// <summary>Re-evaluates subjects whose waiver has ended by now.</summary>

@@ -39,10 +39,11 @@ internal static class CommandLine
         Usage: posture-exporter [serve] [flags]
                posture-exporter audit [--file PATH]... [--output table|json] [--fail-on SEVERITY] [flags]
 
-        serve (default) watches the cluster and serves /metrics, /healthz and /readyz.
+        serve (default) watches the cluster and serves /metrics, / (status page), /api/v1/findings,
+        /api/v1/controls, /healthz and /readyz.
           --kubeconfig PATH          kubeconfig file (default: in-cluster config in a pod, else ~/.kube/config)
           --context NAME             kubeconfig context
-          --listen HOST:PORT         address of the HTTP server (default 0.0.0.0:9917)
+          --listen HOST:PORT         address of the HTTP server (default 0.0.0.0:9917; 127.0.0.1:9917 with --demo)
           --demo                     run against a built-in simulated cluster holding an example cluster
           --demo-api-listen HOST:PORT  address of the simulated API server (default 127.0.0.1:6443)
           --demo-churn N             demo changes per minute in namespace sandbox (default 6; 0 turns it off)

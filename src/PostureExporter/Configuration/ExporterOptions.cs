@@ -16,7 +16,10 @@ internal sealed class ConfigurationException(string message) : Exception(message
 /// <summary>The process's settings, bound from the configuration file, POSTURE_ environment variables and flags.</summary>
 internal sealed class ExporterOptions
 {
-    public string Listen { get; set; } = "0.0.0.0:9917";
+    /// <summary>Unset means 0.0.0.0:9917, or 127.0.0.1:9917 with --demo (the demo serves without auth).</summary>
+    public string? Listen { get; set; }
+
+    public string EffectiveListen => Listen ?? (Demo ? "127.0.0.1:9917" : "0.0.0.0:9917");
     public string? Kubeconfig { get; set; }
     public string? Context { get; set; }
     public bool Demo { get; set; }
@@ -50,7 +53,7 @@ internal sealed class ExporterOptions
 
     private void Validate()
     {
-        if (!CommandLine.TryParseHostPort(Listen, out _, out _))
+        if (!CommandLine.TryParseHostPort(EffectiveListen, out _, out _))
         {
             throw new ConfigurationException($"Listen: \"{Listen}\" is not HOST:PORT");
         }
@@ -203,6 +206,15 @@ internal sealed class PostureOptions
         if (MaxDetailSeries < 0)
         {
             throw new ConfigurationException($"{p}MaxDetailSeries: {MaxDetailSeries} is negative");
+        }
+        var labelNames = new HashSet<string>(["namespace", "psa_enforce"], StringComparer.Ordinal);
+        foreach (var label in NamespaceInfoLabels)
+        {
+            // Each becomes a label of posture_namespace_info; two that map to one name would break the metric.
+            if (!labelNames.Add(Metrics.PostureMetrics.LabelName(label)))
+            {
+                throw new ConfigurationException($"{p}NamespaceInfoLabels: \"{label}\" becomes label {Metrics.PostureMetrics.LabelName(label)}, which is already taken");
+            }
         }
         CheckControls(UnwaivableControls, $"{p}UnwaivableControls");
         CheckControls(DisabledControls, $"{p}DisabledControls");

@@ -12,6 +12,7 @@ namespace PostureExporter.Hosting;
 internal sealed partial class ConfigReloadService(
     ConfigurationLoader loader,
     EngineAccess engine,
+    ExporterState state,
     WaiverProblems problems,
     TimeProvider time,
     ILogger<ConfigReloadService> logger) : BackgroundService
@@ -46,7 +47,8 @@ internal sealed partial class ConfigReloadService(
                     }
                     await engine.QueryAsync(index =>
                     {
-                        index.UpdateWaivers(settings, time.GetUtcNow());
+                        // Before the first whole evaluation, only keep the settings: that evaluation uses them.
+                        index.UpdateWaivers(settings, time.GetUtcNow(), evaluate: state.InitialEvaluationDone);
                         return true;
                     }, stoppingToken);
                     LogReloaded(logger, settings.Waivers.Length);

@@ -25,6 +25,7 @@ internal sealed partial class EngineService(
     ILogger<EngineService> logger) : BackgroundService
 {
     private static readonly TimeSpan WaiverCheckInterval = TimeSpan.FromMinutes(1);
+    private bool _evaluateAll;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -91,6 +92,19 @@ internal sealed partial class EngineService(
         foreach (var resource in state.Resources.Where(r => kinds.Contains(r.Kind)))
         {
             health.InformerObjects.WithLabels(resource.Resource).Set(index.Model.CountOf(resource.Kind));
+        }
+        if (_evaluateAll && state.InitialEvaluationDone)
+        {
+            _evaluateAll = false;
+            try
+            {
+                index.EvaluateAll(time.GetUtcNow());
+            }
+            catch (Exception ex)
+            {
+                health.EvaluationErrors.Inc();
+                LogApplyFailed(logger, ex, "(whole re-evaluation)");
+            }
         }
         if (!state.InitialEvaluationDone && state.AllApplied)
         {
@@ -193,8 +207,10 @@ internal sealed partial class EngineService(
         }
         catch (Exception ex)
         {
-            // A bug in one control must not stop the exporter: log it, count it, go on.
-            health.DecodeErrors.WithLabels(e.Resource.Resource).Inc();
+            // A bug in one control must not stop the exporter: log it, count it, and evaluate everything again
+            // after this batch, since the model changed but some subjects it dirtied were not re-evaluated.
+            health.EvaluationErrors.Inc();
+            _evaluateAll = true;
             LogApplyFailed(logger, ex, e.Resource.Resource);
         }
         finally

@@ -18,7 +18,13 @@ internal sealed class ExporterState(IReadOnlyList<ResourceInformer> informers, T
     public bool AllApplied => informers.All(i => _applied.ContainsKey(i.Resource.Resource));
 
     /// <summary>Set once the model built from the initial lists has been evaluated as a whole.</summary>
-    public bool InitialEvaluationDone { get; set; }
+    public bool InitialEvaluationDone
+    {
+        get => Volatile.Read(ref _initialEvaluationDone);
+        set => Volatile.Write(ref _initialEvaluationDone, value);
+    }
+
+    private bool _initialEvaluationDone;
 
     /// <summary>Ready once every informer's initial list has been applied to the findings index.</summary>
     public bool IsReady(out string detail)

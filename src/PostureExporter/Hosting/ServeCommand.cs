@@ -50,7 +50,7 @@ internal static partial class ServeCommand
                 throw new ConfigurationException($"Tls:CertFile: cannot load {options.Tls.CertFile} with {options.Tls.KeyFile}: {e.Message}");
             }
         }
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(ListenEndPoint(options.Listen), listen =>
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(ListenEndPoint(options.EffectiveListen), listen =>
         {
             if (certificates is not null)
             {
@@ -78,21 +78,26 @@ internal static partial class ServeCommand
         app.Use(guard.InvokeAsync);
         app.MapExporterEndpoints(app.Services.GetRequiredService<CollectorRegistry>(), app.Services.GetRequiredService<ExporterState>());
         app.MapDebugEndpoints();
-        app.MapPostureApi(app.Services.GetRequiredService<EngineAccess>(), TimeProvider.System);
-        app.MapStatusPage(app.Services.GetRequiredService<EngineAccess>(), app.Services.GetRequiredService<ExporterState>(),
-            app.Services.GetRequiredService<ExporterHealthMetrics>(), TimeProvider.System);
+        app.MapPostureApi(app.Services.GetRequiredService<EngineAccess>(), app.Services.GetRequiredService<ExporterState>(), TimeProvider.System);
+        app.MapStatusPage(app.Services.GetRequiredService<EngineAccess>(), app.Services.GetRequiredService<ExporterState>(), TimeProvider.System);
         try
         {
             await app.StartAsync();
         }
         catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
         {
-            throw new ConfigurationException($"Listen: {options.Listen} is already in use");
+            throw new ConfigurationException($"Listen: {options.EffectiveListen} is already in use");
         }
 
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("PostureExporter");
-        var url = app.Urls.FirstOrDefault() ?? options.Listen;
-        LogListening(logger, url.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/') + "/metrics");
+        var url = (app.Urls.FirstOrDefault() ?? options.EffectiveListen).TrimEnd('/');
+        // Bound to every interface: say so, and give a URL that works from this machine.
+        var local = url.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal);
+        if (local != url)
+        {
+            LogAllInterfaces(logger, url);
+        }
+        LogListening(logger, local + "/metrics");
         if (demo is not null)
         {
             LogDemo(logger, demo.BaseAddress.ToString().TrimEnd('/'));
@@ -110,6 +115,11 @@ internal static partial class ServeCommand
         catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
         {
             throw new ConfigurationException($"DemoApiListen: {listen} is already in use (choose another with --demo-api-listen)");
+        }
+        catch (ArgumentException e)
+        {
+            // The simulated API server has no authentication, so it binds loopback addresses only.
+            throw new ConfigurationException($"DemoApiListen: {listen}: {e.Message}");
         }
     }
 
@@ -171,6 +181,9 @@ internal static partial class ServeCommand
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "posture-exporter serving metrics at {Url}")]
     private static partial void LogListening(ILogger logger, string url);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "listening on every interface ({Url}); with --auth none anyone who can reach it reads the findings")]
+    private static partial void LogAllInterfaces(ILogger logger, string url);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "demo cluster API at {Server}; try: KUBECONFIG=/dev/null kubectl --server {Server} get pods -A")]
     private static partial void LogDemo(ILogger logger, string server);

@@ -19,11 +19,20 @@ internal static class ApiEndpoints
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    public static void MapPostureApi(this WebApplication app, EngineAccess engine, TimeProvider time)
+    public static void MapPostureApi(this WebApplication app, EngineAccess engine, ExporterState state, TimeProvider time)
     {
+        // Before the first whole evaluation the index is empty; say so rather than answer "no findings".
+        IResult? NotReady() => state.IsReady(out var waiting)
+            ? null
+            : Results.Json(new { error = $"not ready yet: {waiting}" }, Json, statusCode: StatusCodes.Status503ServiceUnavailable);
+
         app.MapGet("/api/v1/findings", async (HttpContext context) =>
         {
-            var filter = FindingFilter.Parse(n => context.Request.Query[n].ToString(), out var error);
+            if (NotReady() is { } notReady)
+            {
+                return notReady;
+            }
+            var filter = FindingFilter.Parse(n => context.Request.Query.TryGetValue(n, out var v) ? v.ToString() : null, out var error);
             if (error is not null)
             {
                 return Results.Json(new { error }, Json, statusCode: StatusCodes.Status400BadRequest);
@@ -45,6 +54,10 @@ internal static class ApiEndpoints
         });
         app.MapGet("/api/v1/controls", async (HttpContext context) =>
         {
+            if (NotReady() is { } notReady)
+            {
+                return notReady;
+            }
             var snapshot = await engine.QueryAsync(i => PostureSnapshot.Take(i, new FindingFilter(null, null, null, null), 0, time.GetUtcNow()), context.RequestAborted);
             return Results.Json(new { controls = snapshot.Controls }, Json);
         });

@@ -22,8 +22,13 @@ internal static class DebugEndpoints
 
         // GET /debug/gc: a full blocking, compacting collection, then the managed heap that survived it and the
         // process's working set, so a benchmark can read the steady heap from outside the process.
-        app.MapGet("/debug/gc", () =>
+        app.MapGet("/debug/gc", (HttpContext context) =>
         {
+            // It stalls the process on purpose: never for a caller from another machine.
+            if (context.Connection.RemoteIpAddress is not { } remote || !System.Net.IPAddress.IsLoopback(remote))
+            {
+                return Results.NotFound();
+            }
             GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
             GC.WaitForPendingFinalizers();
             GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);

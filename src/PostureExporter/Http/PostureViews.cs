@@ -36,7 +36,10 @@ internal sealed record FindingFilter(string? Namespace, string? Control, string?
         && (Severity is null || f.Severity.Label() == Severity)
         && (Status is null || (Status == "violation" ? f.Status == FindingStatus.Violation : f.Status == FindingStatus.Waived));
 
-    /// <summary>Reads and checks the query; returns an error naming the bad parameter.</summary>
+    /// <summary>
+    /// Reads and checks the query (the function returns null for an absent parameter); returns an error naming
+    /// the bad parameter. <c>namespace=</c> (present, empty) selects cluster-scoped findings.
+    /// </summary>
     public static FindingFilter Parse(Func<string, string?> query, out string? error)
     {
         error = null;
@@ -56,7 +59,7 @@ internal sealed record FindingFilter(string? Namespace, string? Control, string?
         {
             error = $"control: unknown control \"{control}\"";
         }
-        return new FindingFilter(Get("namespace"), control, severity?.ToLowerInvariant(), status);
+        return new FindingFilter(query("namespace"), control, severity?.ToLowerInvariant(), status);
     }
 }
 

@@ -17,17 +17,22 @@ internal static class StatusPage
     private const int MaxRows = 500;
     private static readonly HtmlEncoder Html = HtmlEncoder.Default;
 
-    public static void MapStatusPage(this WebApplication app, EngineAccess engine, ExporterState state, ExporterHealthMetrics health, TimeProvider time)
+    public static void MapStatusPage(this WebApplication app, EngineAccess engine, ExporterState state, TimeProvider time)
     {
         app.MapGet("/", async (HttpContext context) =>
         {
-            var filter = FindingFilter.Parse(n => context.Request.Query[n].ToString(), out var error);
+            if (!state.IsReady(out var waiting))
+            {
+                // Before the first whole evaluation the index is empty: a score of 100 would be a lie.
+                return Results.Text($"not ready yet: {waiting}; this page refreshes itself\n", "text/plain", statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+            var filter = FindingFilter.Parse(n => context.Request.Query.TryGetValue(n, out var v) ? v.ToString() : null, out var error);
             if (error is not null)
             {
                 filter = new FindingFilter(null, null, null, null);
             }
             var snapshot = await engine.QueryAsync(i => PostureSnapshot.Take(i, filter, MaxRows, time.GetUtcNow()), context.RequestAborted);
-            var html = Render(snapshot, filter, error, state, health);
+            var html = Render(snapshot, filter, error, state);
             return Results.Content(html, "text/html; charset=utf-8");
         });
     }
@@ -49,7 +54,7 @@ internal static class StatusPage
         _ => "sev-low",
     };
 
-    internal static string Render(PostureSnapshot s, FindingFilter filter, string? error, ExporterState state, ExporterHealthMetrics health)
+    internal static string Render(PostureSnapshot s, FindingFilter filter, string? error, ExporterState state)
     {
         var sb = new StringBuilder(16_384);
         sb.Append("""
@@ -85,8 +90,8 @@ internal static class StatusPage
         }
         sb.Append(CultureInfo.InvariantCulture, $"<span class=\"pill waived\">waived {s.Waived}</span> <span class=\"muted\">{s.Checked} checks</span></div>");
         var synced = state.Informers.Count(i => i.HasSynced);
-        var lastEvent = state.Informers.Max(i => health.LastEvent.WithLabels(i.Resource.Resource).Value);
-        var ago = lastEvent > 0 ? Age(s.TakenAt - DateTimeOffset.FromUnixTimeMilliseconds((long)(lastEvent * 1000))) + " ago" : "none yet";
+        var lastEvent = state.Informers.Select(i => i.LastEventAt).Max();
+        var ago = lastEvent is { } last ? Age(s.TakenAt - last) + " ago" : "none yet";
         sb.Append(CultureInfo.InvariantCulture, $"<div id=\"health\"><span class=\"pill {(synced == state.Informers.Count ? "ok" : "bad")}\">informers synced {synced}/{state.Informers.Count}</span> <span class=\"muted\">last event {E(ago)} · updated {s.TakenAt:HH:mm:ss} UTC</span></div>");
         sb.Append("</header><main>");
 

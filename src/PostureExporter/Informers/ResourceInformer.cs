@@ -35,7 +35,8 @@ internal sealed partial class ResourceInformer(
 {
     private volatile bool _synced;
     private string? _resourceVersion;
-    private DateTimeOffset? _downSince;
+    // Written by the informer, read by /healthz: a long (UTC ticks, 0 = up) is read and written whole.
+    private long _downSinceTicks;
 
     public ResourceDescriptor Resource => resource;
 
@@ -43,7 +44,12 @@ internal sealed partial class ResourceInformer(
     public bool HasSynced => _synced;
 
     /// <summary>When the watch went down (null while it is up or before the first sync).</summary>
-    public DateTimeOffset? DownSince => _downSince;
+    /// <summary>When the last watch event (bookmarks included) arrived; null before the first.</summary>
+    public DateTimeOffset? LastEventAt => Interlocked.Read(ref _lastEventTicks) is var t and not 0 ? new DateTimeOffset(t, TimeSpan.Zero) : null;
+
+    private long _lastEventTicks;
+
+    public DateTimeOffset? DownSince => Interlocked.Read(ref _downSinceTicks) is var t and not 0 ? new DateTimeOffset(t, TimeSpan.Zero) : null;
 
     /// <summary>True once the first LIST was applied; stays true through later outages (the state is kept).</summary>
     public bool EverSynced { get; private set; }
@@ -95,7 +101,7 @@ internal sealed partial class ResourceInformer(
     private void MarkDown()
     {
         _synced = false;
-        _downSince ??= time.GetUtcNow();
+        Interlocked.CompareExchange(ref _downSinceTicks, time.GetUtcNow().UtcTicks, 0);
         health.InformerSynced.WithLabels(resource.Resource).Set(0);
     }
 
@@ -259,7 +265,7 @@ internal sealed partial class ResourceInformer(
     private void MarkLive()
     {
         _synced = true;
-        _downSince = null;
+        Interlocked.Exchange(ref _downSinceTicks, 0);
         health.InformerSynced.WithLabels(resource.Resource).Set(1);
     }
 
@@ -270,7 +276,9 @@ internal sealed partial class ResourceInformer(
     {
         var typeName = type.ToString().ToUpperInvariant();
         health.WatchEvents.WithLabels(resource.Resource, typeName).Inc();
-        health.LastEvent.WithLabels(resource.Resource).Set(time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0);
+        var now = time.GetUtcNow();
+        Interlocked.Exchange(ref _lastEventTicks, now.UtcTicks);
+        health.LastEvent.WithLabels(resource.Resource).Set(now.ToUnixTimeMilliseconds() / 1000.0);
         if (obj?.Metadata?.ResourceVersion is { Length: > 0 } rv)
         {
             _resourceVersion = rv;

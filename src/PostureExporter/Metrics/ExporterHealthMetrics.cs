@@ -16,6 +16,7 @@ internal sealed class ExporterHealthMetrics
         Evaluation = f.CreateHistogram("posture_exporter_evaluation_seconds", "Time to apply one change to the findings index.",
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.00001, 4, 10) });
         DecodeErrors = f.CreateCounter("posture_exporter_decode_errors_total", "Objects or watch lines that could not be read, skipped and counted.", "resource");
+        EvaluationErrors = f.CreateCounter("posture_exporter_evaluation_errors_total", "Changes whose evaluation failed; each triggers a whole re-evaluation.");
         InvalidWaivers = f.CreateGauge("posture_exporter_invalid_waivers", "Objects whose waiver annotations are invalid and so not honoured.");
         BuildInfo = f.CreateGauge("posture_exporter_build_info", "Build information; always 1.", "version", "revision");
         BuildInfo.WithLabels(version, revision).Set(1);
@@ -31,6 +32,7 @@ internal sealed class ExporterHealthMetrics
     public Gauge LastEvent { get; }
     public Histogram Evaluation { get; }
     public Counter DecodeErrors { get; }
+    public Counter EvaluationErrors { get; }
     public Gauge InvalidWaivers { get; }
     public Gauge BuildInfo { get; }
 }

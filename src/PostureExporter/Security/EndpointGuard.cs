@@ -20,7 +20,10 @@ internal sealed partial class EndpointGuard(AuthMode mode, string? tokenFile, IK
 {
     private static readonly TimeSpan CacheTtl = TimeSpan.FromSeconds(60);
     private readonly ConcurrentDictionary<(string TokenHash, string Path), (bool Authenticated, bool Allowed, DateTimeOffset Expires)> _cache = new();
-    private (DateTime Stamp, HashSet<string> Tokens)? _tokens;
+    // Replaced whole (a reference), so concurrent requests never see half of an update.
+    private volatile TokenSet? _tokens;
+
+    private sealed record TokenSet(DateTime Stamp, HashSet<string> Tokens);
 
     public AuthMode Mode => mode;
 
@@ -73,17 +76,17 @@ internal sealed partial class EndpointGuard(AuthMode mode, string? tokenFile, IK
     {
         var stamp = File.GetLastWriteTimeUtc(tokenFile!);
         var current = _tokens;
-        if (current is null || current.Value.Stamp != stamp)
+        if (current is null || current.Stamp != stamp)
         {
             var tokens = File.Exists(tokenFile!)
                 ? File.ReadAllLines(tokenFile!).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).ToHashSet(StringComparer.Ordinal)
                 : [];
-            current = (stamp, tokens);
+            current = new TokenSet(stamp, tokens);
             _tokens = current;
         }
         var given = Encoding.UTF8.GetBytes(token);
         var match = false;
-        foreach (var t in current.Value.Tokens)
+        foreach (var t in current.Tokens)
         {
             // Constant time per candidate, so a wrong token's timing says nothing about a right one.
             match |= CryptographicOperations.FixedTimeEquals(given, Encoding.UTF8.GetBytes(t));

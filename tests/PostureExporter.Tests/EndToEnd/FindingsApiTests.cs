@@ -59,6 +59,16 @@ public sealed class FindingsApiTests(DemoFixture demo) : IClassFixture<DemoFixtu
         Assert.Empty(none);
     }
 
+    [Fact]
+    public async Task Findings_WithAnEmptyNamespace_ReturnOnlyClusterScopedOnes()
+    {
+        var rows = Rows(await GetAsync("/api/v1/findings?namespace="));
+
+        Assert.NotEmpty(rows);
+        Assert.All(rows, r => Assert.Equal("", r.Namespace));
+        Assert.Contains(("rbac-cluster-admin-binding", "", "ClusterRoleBinding", "ci-pipeline-admin", "violation"), rows);
+    }
+
     [Theory]
     [InlineData("/api/v1/findings?severity=urgent", "severity")]
     [InlineData("/api/v1/findings?status=open", "status")]
