@@ -420,10 +420,11 @@ public sealed class FaultInjectionTests : IAsyncLifetime
     [Fact]
     public async Task FaultEndpoints_AcceptFractionalSeconds()
     {
-        var report = await PostFaultAsync("outage?seconds=0.5");
+        // Long enough that a slow machine cannot see it end before the assertion.
+        var report = await PostFaultAsync("outage?seconds=120.5");
 
-        Assert.Equal(0.5, (double)report["seconds"]!);
-        Assert.InRange(_cluster.Faults.OutageRemaining!.Value, TimeSpan.FromTicks(1), TimeSpan.FromSeconds(0.5));
+        Assert.Equal(120.5, (double)report["seconds"]!);
+        Assert.InRange(_cluster.Faults.OutageRemaining!.Value, TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(120.5));
     }
 
     [Fact]

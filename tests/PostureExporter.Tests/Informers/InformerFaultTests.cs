@@ -130,7 +130,7 @@ public sealed class InformerFaultTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task Outage_MarksUnsynced_ThenRecovers()
     {
-        _cluster.Faults.StartOutage(TimeSpan.FromSeconds(2));
+        _cluster.Faults.StartOutage(TimeSpan.FromSeconds(3));
 
         await WaitForAsync(() => !_informer.HasSynced && _health.InformerSynced.WithLabels("pods").Value == 0, "unsynced during the outage");
         Assert.Equal(3, _seen.Count); // the last state is kept
