@@ -62,6 +62,7 @@ public sealed class ClusterModel
     /// <summary>Adds or replaces an object and returns the subjects whose verdicts may have changed.</summary>
     public HashSet<SubjectRef> Upsert(ModelObject obj)
     {
+        _mutations++;
         obj = Share(obj);
         var dirty = new HashSet<SubjectRef>();
         var old = _objects.GetValueOrDefault(obj.Key);
@@ -81,6 +82,7 @@ public sealed class ClusterModel
     /// <summary>Removes an object (a no-op when absent) and returns the subjects whose verdicts may have changed.</summary>
     public HashSet<SubjectRef> Delete(ObjectKey key)
     {
+        _mutations++;
         var dirty = new HashSet<SubjectRef>();
         if (_objects.Remove(key, out var old))
         {
@@ -460,8 +462,25 @@ public sealed class ClusterModel
     /// <summary>The object whose annotations carry a subject's waivers (its top-level owner for workloads).</summary>
     public ModelObject? WaiverSource(SubjectRef s) => _objects.GetValueOrDefault(s.Key);
 
-    /// <summary>A workload subject as controls see it, or null when it does not exist.</summary>
+    /// <summary>
+    /// A workload subject as controls see it, or null when it does not exist. Every workload control of a subject
+    /// asks in turn, so the last answer is kept until the model changes.
+    /// </summary>
     public WorkloadSubject? Workload(ObjectKey key)
+    {
+        if (_lastWorkload is { } last && last.Key == key && last.At == _mutations)
+        {
+            return last.Subject;
+        }
+        var subject = BuildWorkload(key);
+        _lastWorkload = (key, _mutations, subject);
+        return subject;
+    }
+
+    private long _mutations;
+    private (ObjectKey Key, long At, WorkloadSubject? Subject)? _lastWorkload;
+
+    private WorkloadSubject? BuildWorkload(ObjectKey key)
     {
         if (!(_workloadSubjectsByNamespace.TryGetValue(key.Namespace, out var keys) && keys.Contains(key)))
         {
