@@ -122,6 +122,17 @@ public sealed class FindingsIndex
         }
     }
 
+    /// <summary>Takes the API server's version once it is known (it may not be at start-up) and re-evaluates.</summary>
+    public void UpdateApiServerVersion(string version, DateTimeOffset now, bool evaluate = true)
+    {
+        Settings = Settings with { ApiServerVersion = version };
+        _context = new EvaluationContext(_model, Settings);
+        if (evaluate)
+        {
+            EvaluateAll(now);
+        }
+    }
+
     /// <summary>Re-evaluates subjects whose waiver has ended by now.</summary>
     public void RefreshExpiredWaivers(DateTimeOffset now)
     {

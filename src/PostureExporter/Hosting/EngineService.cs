@@ -53,6 +53,8 @@ internal sealed partial class EngineService(
                         item(index);
                     }
                     health.InvalidWaivers.Set(index.WaiverProblems.Count + waiverProblems.ConfigCount);
+                    // Work can change settings (waivers, the API server version) and so what is applicable.
+                    metrics.RefreshDerived(index, changedNamespaces, bindingsChanged: false);
                 }
                 if (events.IsCompleted)
                 {

@@ -70,6 +70,10 @@ internal static partial class ServeCommand
         problems.SetConfigProblems(waiverProblems);
         builder.Services.AddSingleton(problems);
         builder.Services.AddHostedService<ConfigReloadService>();
+        if (settings.ApiServerVersion is null)
+        {
+            builder.Services.AddHostedService(sp => new ApiServerVersionService(client, sp.GetRequiredService<EngineAccess>(), sp.GetRequiredService<ExporterState>()));
+        }
 
         builder.Services.AddSingleton(sp => new EndpointGuard(options.Auth.ParsedMode, options.Auth.TokenFile, client, TimeProvider.System, sp.GetRequiredService<ILogger<EndpointGuard>>()));
 
