@@ -35,7 +35,7 @@ internal sealed class PostureMetrics : IFindingsObserver
     private readonly Dictionary<string, string[]> _namespaceInfoSeries = [];
     private readonly Dictionary<string, string[]> _controlInfoSeries = [];
     private HashSet<string[]> _clusterAdminSeries = new(LabelsComparer.Instance);
-    private int _dropped;
+    private readonly Dictionary<(string Control, string Namespace, string Kind, string Name), (string Severity, double FirstSeen)> _dropped = [];
 
     public PostureMetrics(CollectorRegistry registry, ClusterModel model, PostureSettings settings, int maxDetailSeries, IReadOnlyList<string> namespaceInfoLabels)
     {
@@ -123,6 +123,12 @@ internal sealed class PostureMetrics : IFindingsObserver
         _resolved.WithLabels(m.Id, sev, ns);
     }
 
+    private void AddDetail((string Control, string Namespace, string Kind, string Name) key, string severity, double firstSeen)
+    {
+        _details.Add(key);
+        _firstSeen.WithLabels(key.Control, severity, key.Namespace, key.Kind, key.Name).Set(firstSeen);
+    }
+
     private HashSet<(string Control, string Severity)> Dormant(string ns)
     {
         if (!_dormantCounters.TryGetValue(ns, out var set))
@@ -152,16 +158,16 @@ internal sealed class PostureMetrics : IFindingsObserver
             {
                 _opened.WithLabels(m.Id, sev, f.Namespace).Inc();
             }
+            var seen = after!.FirstSeen!.Value.ToUnixTimeMilliseconds() / 1000.0;
             if (_details.Count < _maxDetailSeries)
             {
-                _details.Add(detailKey);
-                _firstSeen.WithLabels(m.Id, sev, f.Namespace, f.Subject.Key.Kind, f.Subject.Key.Name)
-                    .Set(after!.FirstSeen!.Value.ToUnixTimeMilliseconds() / 1000.0);
+                AddDetail(detailKey, sev, seen);
             }
             else
             {
-                _dropped++;
-                _detailsDropped.Set(_dropped);
+                // Over the cap: remembered, and exported as soon as another detail series goes away.
+                _dropped[detailKey] = (sev, seen);
+                _detailsDropped.Set(_dropped.Count);
             }
         }
         else if (was && !now)
@@ -173,12 +179,18 @@ internal sealed class PostureMetrics : IFindingsObserver
             if (_details.Remove(detailKey))
             {
                 _firstSeen.RemoveLabelled(m.Id, sev, f.Namespace, f.Subject.Key.Kind, f.Subject.Key.Name);
+                if (_dropped.Count > 0)
+                {
+                    var (key, (severity, firstSeen)) = _dropped.First();
+                    _dropped.Remove(key);
+                    AddDetail(key, severity, firstSeen);
+                }
             }
             else
             {
-                _dropped--;
-                _detailsDropped.Set(_dropped);
+                _dropped.Remove(detailKey);
             }
+            _detailsDropped.Set(_dropped.Count);
         }
 
         if (before?.Waiver?.Ends is not null && before.Status == FindingStatus.Waived)
