@@ -48,6 +48,10 @@ public sealed record PostureSettings
 
     public bool IsSystemNamespace(string ns) => SystemNamespaces.Contains(ns);
 
+    /// <summary>A control's severity here: its override, else its default.</summary>
+    public Severity SeverityOf(Control control) =>
+        SeverityOverrides.TryGetValue(control.Id, out var s) ? s : control.Metadata.Severity;
+
     public bool IsEnabled(string controlId) =>
         !DisabledControls.Contains(controlId) && (EnabledControls is null || EnabledControls.Contains(controlId));
 }

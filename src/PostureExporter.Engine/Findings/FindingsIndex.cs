@@ -239,7 +239,7 @@ public sealed class FindingsIndex
             {
                 continue;
             }
-            var severity = Settings.SeverityOverrides.TryGetValue(control.Id, out var o) ? o : control.Metadata.Severity;
+            var severity = Settings.SeverityOf(control);
             if (verdict.Kind == VerdictKind.Pass)
             {
                 results.Add(Pass(control, severity));

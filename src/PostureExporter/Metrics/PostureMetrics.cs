@@ -85,7 +85,7 @@ internal sealed class PostureMetrics : IFindingsObserver
     public bool CountTransitions { get; set; } = true;
 
     private string Severity(Control c) =>
-        (_settings.SeverityOverrides.TryGetValue(c.Id, out var s) ? s : c.Metadata.Severity).Label();
+        _settings.SeverityOf(c).Label();
 
     public void CountsChanged(Control control, string ns, FindingCounts counts)
     {

@@ -41,7 +41,7 @@ internal static class Score
         index.Counts.Select(kv => (kv.Key.Control, kv.Key.Namespace, Effective(index.Settings, kv.Key.Control), kv.Value));
 
     public static Severity Effective(PostureSettings settings, string controlId) =>
-        settings.SeverityOverrides.TryGetValue(controlId, out var s) ? s : ControlCatalog.Find(controlId)!.Metadata.Severity;
+        settings.SeverityOf(ControlCatalog.Find(controlId)!);
 }
 
 internal sealed record AuditReport(IReadOnlyList<FindingRecord> Findings, IReadOnlyDictionary<string, int> ViolationsBySeverity, int Waived, int Checked, double Score)
