@@ -12,6 +12,13 @@ public static class Projector
 {
     public const string AnnotationPrefix = "posture-exporter.io/";
 
+    /// <summary>The one foreign annotation a control reads (ingress-https-only).</summary>
+    public const string IngressSslRedirect = "nginx.ingress.kubernetes.io/ssl-redirect";
+
+    /// <summary>Whether any projection reads this annotation; the others (last-applied-configuration …) need not be decoded.</summary>
+    public static bool ReadsAnnotation(string key) =>
+        key.StartsWith(AnnotationPrefix, StringComparison.Ordinal) || key == IngressSslRedirect;
+
     /// <summary>Projects an object, or returns null for a kind the model does not hold.</summary>
     public static ModelObject? Project(IKubernetesObject<V1ObjectMeta> obj) => obj switch
     {
@@ -286,7 +293,7 @@ public static class Projector
             tls.SelectMany(t => t.Hosts ?? []).ToImmutableArray(),
             tls.Count > 0)
         {
-            Annotations = Selected(i.Metadata, "nginx.ingress.kubernetes.io/ssl-redirect"),
+            Annotations = Selected(i.Metadata, IngressSslRedirect),
             ResourceVersion = Rv(i),
         };
     }

@@ -42,9 +42,10 @@ internal static class AuditCommand
         }
         else
         {
-            using var client = new Kubernetes(KubeClientFactory.Configure(options, null));
+            var clientConfig = KubeClientFactory.Configure(options, null);
+            using var client = new Kubernetes(clientConfig);
             settings = settings with { ApiServerVersion = settings.ApiServerVersion ?? await ApiServerVersion.TryGetAsync(client) };
-            objects = await ListClusterAsync(client, settings);
+            objects = await ListClusterAsync(new KubeApi(client, clientConfig), settings);
             ignored = new Dictionary<string, int>();
         }
 
@@ -54,7 +55,7 @@ internal static class AuditCommand
         return report.Fails(failOn) ? 1 : 0;
     }
 
-    private static async Task<List<IKubernetesObject<V1ObjectMeta>>> ListClusterAsync(Kubernetes client, PostureSettings settings)
+    private static async Task<List<IKubernetesObject<V1ObjectMeta>>> ListClusterAsync(KubeApi api, PostureSettings settings)
     {
         var kinds = ControlCatalog.Enabled(settings).SelectMany(c => c.Reads).Distinct();
         var all = new List<IKubernetesObject<V1ObjectMeta>>();
@@ -63,7 +64,7 @@ internal static class AuditCommand
             string? cont = null;
             do
             {
-                var page = await d.List(client, cont, 500, CancellationToken.None);
+                var page = await d.List(api, cont, 500, CancellationToken.None);
                 all.AddRange(page.Items);
                 cont = string.IsNullOrEmpty(page.Continue) ? null : page.Continue;
             }

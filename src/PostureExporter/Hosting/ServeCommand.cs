@@ -64,7 +64,7 @@ internal static partial class ServeCommand
             o.SingleLine = true;
             o.TimestampFormat = "HH:mm:ss ";
         });
-        builder.Services.AddPostureExporter(options, settings, client, demo);
+        builder.Services.AddPostureExporter(options, settings, new KubeApi(client, clientConfig), demo);
         builder.Services.AddSingleton(loader);
         var problems = new WaiverProblems();
         problems.SetConfigProblems(waiverProblems);
@@ -142,7 +142,7 @@ internal static partial class ServeCommand
     }
 
     /// <summary>All of the exporter's wiring in one place.</summary>
-    public static IServiceCollection AddPostureExporter(this IServiceCollection services, ExporterOptions options, PostureSettings settings, IKubernetes client, SimulatedCluster? demo)
+    public static IServiceCollection AddPostureExporter(this IServiceCollection services, ExporterOptions options, PostureSettings settings, KubeApi api, SimulatedCluster? demo)
     {
         var registry = Prometheus.Metrics.NewCustomRegistry();
         var time = TimeProvider.System;
@@ -165,7 +165,7 @@ internal static partial class ServeCommand
             var loggers = sp.GetRequiredService<ILoggerFactory>();
             var kinds = index.Controls.SelectMany(c => c.Reads).Distinct();
             var informers = ResourceDescriptor.For(kinds)
-                .Select(d => new ResourceInformer(d, client, channel.Writer, health, timing, time, loggers.CreateLogger($"PostureExporter.Informers.{d.Resource}")))
+                .Select(d => new ResourceInformer(d, api, channel.Writer, health, timing, time, loggers.CreateLogger($"PostureExporter.Informers.{d.Resource}")))
                 .ToList();
             foreach (var i in informers)
             {

@@ -26,7 +26,7 @@ internal sealed record InformerTiming(TimeSpan IdleTimeout, int PageSize = 500, 
 /// </summary>
 internal sealed partial class ResourceInformer(
     ResourceDescriptor resource,
-    IKubernetes client,
+    KubeApi api,
     ChannelWriter<InformerEvent> events,
     ExporterHealthMetrics health,
     InformerTiming timing,
@@ -153,7 +153,7 @@ internal sealed partial class ResourceInformer(
             ListPage page;
             try
             {
-                page = await resource.List(client, cont, timing.PageSize, ct);
+                page = await resource.List(api, cont, timing.PageSize, ct);
             }
             catch (HttpOperationException e) when ((int?)e.Response?.StatusCode == 410 && cont is not null)
             {
@@ -196,24 +196,12 @@ internal sealed partial class ResourceInformer(
     {
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(ct);
         idle.CancelAfter(timing.IdleTimeout);
-        Exception? watchError = null;
         // Server-side timeout spread between 1x and 2x the minimum, like client-go, so watches do not all end together.
         var timeoutSeconds = timing.MinWatchSeconds + Random.Shared.Next(timing.MinWatchSeconds + 1);
         var live = false;
-        void OnError(Exception e)
-        {
-            if (IsDecodeError(e))
-            {
-                // One unreadable line or object: count it, log it, and keep the watch.
-                health.DecodeErrors.WithLabels(resource.Resource).Inc();
-                LogDecodeError(logger, resource.Resource, "(watch line)", e.Message);
-                return;
-            }
-            watchError ??= e;
-        }
         try
         {
-            await foreach (var (type, obj) in resource.Watch(client, _resourceVersion!, timeoutSeconds, OnError, idle.Token))
+            await foreach (var line in resource.Watch(api, _resourceVersion!, timeoutSeconds, idle.Token))
             {
                 idle.CancelAfter(timing.IdleTimeout);
                 if (!live)
@@ -221,34 +209,29 @@ internal sealed partial class ResourceInformer(
                     MarkLive();
                     live = true;
                 }
-                await HandleAsync(type, obj, ct);
+                if (line.DecodeError is { } error)
+                {
+                    // One unreadable line or object: count it, log it, and keep the watch.
+                    health.DecodeErrors.WithLabels(resource.Resource).Inc();
+                    LogDecodeError(logger, resource.Resource, "(watch line)", error.Message);
+                    continue;
+                }
+                if (line.Status is { } status)
+                {
+                    // An ERROR event ends the watch; 410 Gone means the version is too old to resume from.
+                    if (status.Code == 410 || (status.Message ?? "").Contains("too old resource version", StringComparison.OrdinalIgnoreCase))
+                    {
+                        _resourceVersion = null;
+                        throw new WatchEnded("expired", relist: true);
+                    }
+                    throw new WatchEnded(status.Code is { } code ? $"http_{code}" : "error", relist: false);
+                }
+                await HandleAsync(line.Type, line.Object!, ct);
             }
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
             throw new WatchEnded("idle_timeout", relist: false);
-        }
-        catch (Exception e) when (IsDecodeError(e))
-        {
-            // The client reads a watch's first line before yielding anything, and throws when that line is
-            // unreadable (later bad lines go to onError): count it, and reconnect from the last good version.
-            health.DecodeErrors.WithLabels(resource.Resource).Inc();
-            LogDecodeError(logger, resource.Resource, "(first watch line)", e.Message);
-            throw new WatchEnded("decode_error", relist: false);
-        }
-        catch (HttpRequestException e) when (e.InnerException is EndOfStreamException && watchError is null)
-        {
-            // The client throws this when a watch reaches timeoutSeconds without a single line: a clean end.
-            throw new WatchEnded("closed", relist: false);
-        }
-        if (watchError is not null)
-        {
-            if (IsGone(watchError))
-            {
-                _resourceVersion = null;
-                throw new WatchEnded("expired", relist: true);
-            }
-            throw new WatchEnded(ReasonOf(watchError), relist: false);
         }
         // The server closed the stream (timeoutSeconds): normal; resume from the last resourceVersion.
         if (!live)
@@ -258,10 +241,6 @@ internal sealed partial class ResourceInformer(
         throw new WatchEnded("closed", relist: false);
     }
 
-    private static bool IsDecodeError(Exception e) =>
-        e is System.Text.Json.JsonException or FormatException or InvalidCastException
-        || e.InnerException is System.Text.Json.JsonException;
-
     private void MarkLive()
     {
         _synced = true;
@@ -269,32 +248,42 @@ internal sealed partial class ResourceInformer(
         health.InformerSynced.WithLabels(resource.Resource).Set(1);
     }
 
-    private static bool IsGone(Exception e) =>
-        e is KubernetesException { Status.Code: 410 } || e.Message.Contains("too old resource version", StringComparison.OrdinalIgnoreCase);
-
-    private async Task HandleAsync(WatchEventType type, IKubernetesObject<V1ObjectMeta>? obj, CancellationToken ct)
+    private async Task HandleAsync(string type, IKubernetesObject<V1ObjectMeta> obj, CancellationToken ct)
     {
-        var typeName = type.ToString().ToUpperInvariant();
-        health.WatchEvents.WithLabels(resource.Resource, typeName).Inc();
+        var counters = Counters(type);
+        counters.Events.Inc();
         var now = time.GetUtcNow();
         Interlocked.Exchange(ref _lastEventTicks, now.UtcTicks);
-        health.LastEvent.WithLabels(resource.Resource).Set(now.ToUnixTimeMilliseconds() / 1000.0);
-        if (obj?.Metadata?.ResourceVersion is { Length: > 0 } rv)
+        counters.LastEvent.Set(now.ToUnixTimeMilliseconds() / 1000.0);
+        if (obj.Metadata?.ResourceVersion is { Length: > 0 } rv)
         {
             _resourceVersion = rv;
         }
         switch (type)
         {
-            case WatchEventType.Added or WatchEventType.Modified when obj is not null:
+            case "ADDED" or "MODIFIED":
                 if (Project(obj) is { } projected)
                 {
-                    await events.WriteAsync(new ObjectUpserted(resource, projected, typeName), ct);
+                    await events.WriteAsync(new ObjectUpserted(resource, projected, type), ct);
                 }
                 break;
-            case WatchEventType.Deleted when obj is not null:
+            case "DELETED":
                 await events.WriteAsync(new ObjectDeleted(resource, Projector.KeyOf(obj, resource.Kind)), ct);
                 break;
         }
+    }
+
+    // The health series an event touches, looked up once per event type instead of by label values per event.
+    private readonly Dictionary<string, (Prometheus.Counter.Child Events, Prometheus.Gauge.Child LastEvent)> _counters = [];
+
+    private (Prometheus.Counter.Child Events, Prometheus.Gauge.Child LastEvent) Counters(string type)
+    {
+        if (!_counters.TryGetValue(type, out var c))
+        {
+            c = (health.WatchEvents.WithLabels(resource.Resource, type), health.LastEvent.WithLabels(resource.Resource));
+            _counters[type] = c;
+        }
+        return c;
     }
 
     [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "listed {Resource}: {Count} objects at resourceVersion {ResourceVersion}")]

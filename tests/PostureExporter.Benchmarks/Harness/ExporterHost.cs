@@ -51,6 +51,11 @@ internal sealed partial class ExporterHost : IAsyncDisposable
     /// </summary>
     public static string FindExporterDll()
     {
+        // BENCH_EXPORTER_DLL: measure another build of the exporter, e.g. the published (ReadyToRun) one.
+        if (Environment.GetEnvironmentVariable("BENCH_EXPORTER_DLL") is { Length: > 0 } chosen)
+        {
+            return File.Exists(chosen) ? chosen : throw new FileNotFoundException($"BENCH_EXPORTER_DLL: no such file {chosen}");
+        }
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "PostureExporter.sln")))
         {
@@ -116,6 +121,15 @@ internal sealed partial class ExporterHost : IAsyncDisposable
         psi.Environment["DOTNET_NOLOGO"] = "1";
         psi.Environment["POSTURE_DEBUG_ENDPOINTS"] = "1";
         psi.Environment.Remove("KUBECONFIG");
+        // BENCH_EXPORTER_ENV_<NAME>=value reaches the exporter alone as <NAME>=value: e.g. BENCH_EXPORTER_ENV_DOTNET_EnableEventPipe=1
+        // with DOTNET_EventPipeOutputPath and DOTNET_EventPipeConfig to profile the exporter and not the harness.
+        foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
+        {
+            if (e.Key is string key && key.StartsWith(PassThroughPrefix, StringComparison.Ordinal))
+            {
+                psi.Environment[key[PassThroughPrefix.Length..]] = (string?)e.Value;
+            }
+        }
 
         var started = Stopwatch.GetTimestamp();
         var process = Process.Start(psi)!;
@@ -168,12 +182,30 @@ internal sealed partial class ExporterHost : IAsyncDisposable
         return (doc.RootElement.GetProperty("heapBytes").GetInt64(), doc.RootElement.GetProperty("workingSetBytes").GetInt64());
     }
 
+    private const string PassThroughPrefix = "BENCH_EXPORTER_ENV_";
+
     public double CpuSeconds() => ProcStat.CpuSeconds(Pid);
 
     public long RssBytes() => ProcStat.RssBytes(Pid);
 
     public async ValueTask DisposeAsync()
     {
+        if (!_process.HasExited)
+        {
+            // SIGTERM first, so that a profile being written (see PassThroughPrefix) is completed.
+            using (var term = Process.Start("kill", ["-TERM", Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await term.WaitForExitAsync();
+            }
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                await _process.WaitForExitAsync(grace.Token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);

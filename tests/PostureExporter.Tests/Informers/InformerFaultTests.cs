@@ -33,7 +33,7 @@ public sealed class InformerFaultTests : IAsyncLifetime, IDisposable
             _cluster.Store.Create(Pod($"pod-{i}"));
         }
         _health = new ExporterHealthMetrics(Prometheus.Metrics.NewCustomRegistry(), "test", "test");
-        _informer = new ResourceInformer(ResourceDescriptor.All.Single(d => d.Resource == "pods"), _client, _events.Writer, _health,
+        _informer = new ResourceInformer(ResourceDescriptor.All.Single(d => d.Resource == "pods"), new KubeApi(_client), _events.Writer, _health,
             new InformerTiming(IdleTimeout: TimeSpan.FromSeconds(1), PageSize: 2), TimeProvider.System, NullLogger.Instance);
         _run = _informer.RunAsync(_stop.Token);
         await WaitForAsync(() => _seen.Count == 3 && _informer.HasSynced, "the initial list");

@@ -52,7 +52,7 @@ public sealed class ResourceInformerTests : IAsyncLifetime, IDisposable
     {
         var health = new ExporterHealthMetrics(_registry, "test", "test");
         var pods = ResourceDescriptor.All.Single(d => d.Resource == "pods");
-        var informer = new ResourceInformer(pods, _client, _events.Writer, health,
+        var informer = new ResourceInformer(pods, new KubeApi(_client), _events.Writer, health,
             new InformerTiming(TimeSpan.FromSeconds(30), PageSize: pageSize), TimeProvider.System, NullLogger.Instance);
         return (informer, health, informer.RunAsync(_stop.Token));
     }

@@ -1,0 +1,209 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using PostureExporter.Engine.Model;
+
+namespace PostureExporter.Informers;
+
+/// <summary>One page of a LIST.</summary>
+internal sealed record ListPage(IReadOnlyList<IKubernetesObject<V1ObjectMeta>> Items, string ResourceVersion, string? Continue);
+
+/// <summary>
+/// One line of a WATCH: an object event (ADDED, MODIFIED, DELETED, BOOKMARK), an ERROR with its Status, or a line
+/// that could not be read (<see cref="DecodeError"/> set; the watch goes on).
+/// </summary>
+internal readonly record struct WatchLine(string Type, IKubernetesObject<V1ObjectMeta>? Object, V1Status? Status, Exception? DecodeError);
+
+/// <summary>
+/// LIST and WATCH over the KubernetesClient's own HTTP client and credentials (so every kubeconfig and
+/// in-cluster authentication works as with the client's generated methods), decoding with
+/// <see cref="ProjectionJson"/> instead of into full objects: list pages are decoded as they stream in, and
+/// watch lines are split and decoded from UTF-8 bytes without first becoming strings.
+/// </summary>
+internal sealed class KubeApi(Kubernetes client, KubernetesClientConfiguration? config = null)
+{
+    private readonly Uri _base = client.BaseUri.AbsoluteUri.EndsWith('/') ? client.BaseUri : new Uri(client.BaseUri.AbsoluteUri + "/");
+
+    public async Task<ListPage> ListAsync<T>(string path, string? continueToken, int limit, CancellationToken ct)
+        where T : IKubernetesObject<V1ObjectMeta>
+    {
+        var query = $"?limit={limit}" + (continueToken is null ? "" : $"&continue={Uri.EscapeDataString(continueToken)}");
+        using var response = await SendAsync(path + query, ct);
+        await using var body = await response.Content.ReadAsStreamAsync(ct);
+        var list = await JsonSerializer.DeserializeAsync<ObjectList<T>>(body, ProjectionJson.Options, ct)
+            ?? throw new JsonException($"the LIST of {path} returned null");
+        var items = new List<IKubernetesObject<V1ObjectMeta>>(list.Items?.Count ?? 0);
+        foreach (var item in list.Items ?? [])
+        {
+            items.Add(item);
+        }
+        return new ListPage(items, list.Metadata?.ResourceVersion ?? "", list.Metadata?.ContinueProperty);
+    }
+
+    public async IAsyncEnumerable<WatchLine> WatchAsync<T>(string path, string resourceVersion, int timeoutSeconds,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+        where T : IKubernetesObject<V1ObjectMeta>
+    {
+        var query = $"?watch=true&allowWatchBookmarks=true&resourceVersion={Uri.EscapeDataString(resourceVersion)}&timeoutSeconds={timeoutSeconds}";
+        using var response = await SendAsync(path + query, ct);
+        await using var body = await response.Content.ReadAsStreamAsync(ct);
+        var reader = PipeReader.Create(body);
+        try
+        {
+            while (true)
+            {
+                var result = await reader.ReadAsync(ct);
+                var buffer = result.Buffer;
+                while (TryTakeLine(ref buffer, out var line))
+                {
+                    if (!IsBlank(line))
+                    {
+                        yield return ParseLine<T>(line);
+                    }
+                }
+                if (result.IsCompleted)
+                {
+                    // A last line without its newline is still a line.
+                    if (!IsBlank(buffer))
+                    {
+                        yield return ParseLine<T>(buffer);
+                    }
+                    yield break;
+                }
+                reader.AdvanceTo(buffer.Start, buffer.End);
+            }
+        }
+        finally
+        {
+            await reader.CompleteAsync();
+        }
+    }
+
+    private static bool TryTakeLine(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> line)
+    {
+        if (buffer.PositionOf((byte)'\n') is not { } end)
+        {
+            line = default;
+            return false;
+        }
+        line = buffer.Slice(0, end);
+        buffer = buffer.Slice(buffer.GetPosition(1, end));
+        return true;
+    }
+
+    private static bool IsBlank(ReadOnlySequence<byte> line)
+    {
+        foreach (var segment in line)
+        {
+            foreach (var b in segment.Span)
+            {
+                if (b is not ((byte)' ' or (byte)'\r' or (byte)'\t'))
+                {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// {"type":…,"object":{…}}: the object is decoded once its type is known, whichever comes first on the line
+    /// (the reader is a struct, so a copy remembers where the object starts).
+    /// </summary>
+    private static WatchLine ParseLine<T>(ReadOnlySequence<byte> line) where T : IKubernetesObject<V1ObjectMeta>
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(line);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                throw new JsonException("a watch line is not a JSON object");
+            }
+            string? type = null;
+            var objectStart = default(Utf8JsonReader);
+            var hasObject = false;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("type"u8))
+                {
+                    reader.Read();
+                    type = reader.GetString();
+                }
+                else if (reader.ValueTextEquals("object"u8))
+                {
+                    reader.Read();
+                    objectStart = reader;
+                    hasObject = true;
+                    reader.Skip();
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+            if (type is null || !hasObject)
+            {
+                throw new JsonException("a watch line without type or object");
+            }
+            if (type == "ERROR")
+            {
+                return new WatchLine(type, null, JsonSerializer.Deserialize<V1Status>(ref objectStart, ProjectionJson.Options), null);
+            }
+            var obj = JsonSerializer.Deserialize<T>(ref objectStart, ProjectionJson.Options)
+                ?? throw new JsonException($"a {type} watch line with a null object");
+            return new WatchLine(type, obj, null, null);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or NotSupportedException)
+        {
+            return new WatchLine("", null, null, e as JsonException ?? new JsonException(e.Message, e));
+        }
+    }
+
+    /// <summary>GET with the client's credentials; a non-2xx answer throws the client's own exception type.</summary>
+    private async Task<HttpResponseMessage> SendAsync(string relative, CancellationToken ct)
+    {
+        // Not disposed here: the response that is returned still refers to it.
+        var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_base, relative));
+        if (config is not { DisableHttp2: true })
+        {
+            // As the client does: HTTP/2 when the server offers it, so all watches share one connection.
+            request.Version = HttpVersion.Version20;
+        }
+        if (!string.IsNullOrWhiteSpace(config?.TlsServerName))
+        {
+            request.Headers.Host = config.TlsServerName;
+        }
+        if (client.Credentials is { } credentials)
+        {
+            await credentials.ProcessHttpRequestAsync(request, ct);
+        }
+        var response = await client.HttpClient.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+        if (response.IsSuccessStatusCode)
+        {
+            return response;
+        }
+        using (response)
+        {
+            var content = await response.Content.ReadAsStringAsync(ct);
+            throw new HttpOperationException($"Operation returned an invalid status code '{response.StatusCode}', response body {content}")
+            {
+                Response = new HttpResponseMessageWrapper(response, content),
+            };
+        }
+    }
+
+    /// <summary>Any kind's list: the items and the list's resourceVersion and continue token.</summary>
+    private sealed class ObjectList<T>
+    {
+        [JsonPropertyName("metadata")]
+        public V1ListMeta? Metadata { get; set; }
+
+        [JsonPropertyName("items")]
+        public List<T>? Items { get; set; }
+    }
+}

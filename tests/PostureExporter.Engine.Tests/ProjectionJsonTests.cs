@@ -1,0 +1,200 @@
+using System.Collections;
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using k8s;
+using k8s.Models;
+using PostureExporter.Engine.Manifests;
+using PostureExporter.Engine.Model;
+
+namespace PostureExporter.Engine.Tests;
+
+/// <summary>
+/// The informers decode with <see cref="ProjectionJson"/>, which skips every property the projector does not
+/// read. These tests hold the two together: every object of the control fixtures and of the conformance
+/// corpus, decoded in full and decoded through ProjectionJson, must project to the same thing.
+/// </summary>
+public sealed class ProjectionJsonTests
+{
+    public static TheoryData<string> Sources()
+    {
+        var data = new TheoryData<string>();
+        foreach (var dir in Directory.GetDirectories(ControlFixtureTests.FixtureRoot).Order(StringComparer.Ordinal))
+        {
+            data.Add(dir);
+        }
+        var corpus = Path.Combine(RepoPaths.Shared, "corpus");
+        foreach (var dir in Directory.GetDirectories(corpus).Order(StringComparer.Ordinal))
+        {
+            data.Add(dir);
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Sources))]
+    public void Decode_EveryObject_ProjectsAsIfDecodedInFull(string dir)
+    {
+        var compared = 0;
+        var problems = new List<string>();
+        foreach (var file in Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories)
+                     .Where(f => f.EndsWith(".yaml", StringComparison.Ordinal) || f.EndsWith(".yml", StringComparison.Ordinal) || f.EndsWith(".json", StringComparison.Ordinal))
+                     .Order(StringComparer.Ordinal))
+        {
+            ManifestSet set;
+            try
+            {
+                set = ManifestReader.ReadPaths([file]);
+            }
+            catch (ManifestException)
+            {
+                continue; // not a manifest (a scanner's configuration or an intentionally broken input)
+            }
+            foreach (var full in set.Objects)
+            {
+                var json = KubernetesJson.Serialize(full);
+                var partial = (IKubernetesObject<V1ObjectMeta>)JsonSerializer.Deserialize(json, full.GetType(), ProjectionJson.Options)!;
+                var expected = Describe(Projector.Project(full));
+                var actual = Describe(Projector.Project(partial));
+                if (expected != actual)
+                {
+                    problems.Add($"{Path.GetRelativePath(dir, file)} {full.Kind}/{full.Metadata?.Name}:\n    full:    {expected}\n    partial: {actual}");
+                }
+                compared++;
+            }
+        }
+        Assert.True(compared > 0, $"no object read under {dir}");
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+    }
+
+    [Fact]
+    public void Decode_SkipsWhatNoControlReads()
+    {
+        var json = """
+            {"apiVersion":"v1","kind":"Pod",
+             "metadata":{"name":"a","namespace":"n","managedFields":[{"manager":"kubectl"}],"creationTimestamp":"2026-01-01T00:00:00Z"},
+             "spec":{"containers":[{"name":"c","image":"nginx:1.27","resources":{"limits":{"memory":"512Mi"},"requests":{"cpu":"1"}},
+                     "livenessProbe":{"httpGet":{"path":"/","port":8080}}}]},
+             "status":{"phase":"Running","podIP":"10.0.0.1"}}
+            """;
+
+        var pod = JsonSerializer.Deserialize<V1Pod>(json, ProjectionJson.Options)!;
+
+        Assert.Null(pod.Metadata.ManagedFields);
+        Assert.Null(pod.Metadata.CreationTimestamp);
+        Assert.Null(pod.Spec.Containers[0].LivenessProbe);
+        Assert.Null(pod.Spec.Containers[0].Resources.Requests);
+        Assert.Null(pod.Status.PodIP);
+        Assert.Equal("Running", pod.Status.Phase);
+        Assert.True(pod.Spec.Containers[0].Resources.Limits.ContainsKey("memory"));
+    }
+
+    [Fact]
+    public async Task DecodeAsync_StreamInSmallChunks_ReadsAsInOnePiece()
+    {
+        // The informers decode LIST pages as they stream in: a page larger than the serializer's buffer is read
+        // in pieces, and converters see a reader that is not the final block.
+        var pod = Pod("""{"posture-exporter.io/waive-run-as-root":"a reason","kubectl.kubernetes.io/last-applied-configuration":"{\"big\":1}"}""");
+        var list = $$$"""{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"7"},"items":[{{{string.Join(",", Enumerable.Repeat(pod, 200))}}}]}""";
+        using var stream = new TrickleStream(Encoding.UTF8.GetBytes(list), chunk: 7);
+
+        var decoded = await JsonSerializer.DeserializeAsync<V1PodList>(stream, ProjectionJson.Options);
+
+        Assert.True(list.Length > 64 * 1024, "the page must not fit the serializer's first buffer");
+        Assert.Equal(200, decoded!.Items.Count);
+        Assert.Equal(Describe(Projector.Project(KubernetesJson.Deserialize<V1Pod>(pod))), Describe(Projector.Project(decoded.Items[199])));
+        Assert.Equal(["posture-exporter.io/waive-run-as-root"], decoded.Items[0].Metadata.Annotations.Keys);
+    }
+
+    private static string Pod(string annotations) => """
+        {"apiVersion":"v1","kind":"Pod","metadata":{"name":"a","namespace":"n","annotations":ANNOTATIONS,
+         "ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"rs","uid":"u","controller":true}]},
+         "spec":{"containers":[{"name":"c","image":"nginx:1.27","securityContext":{"runAsUser":0},
+                 "resources":{"limits":{"memory":"512Mi","cpu":2}}}]},
+         "status":{"phase":"Running"}}
+        """.Replace("ANNOTATIONS", annotations, StringComparison.Ordinal);
+
+    /// <summary>A stream that hands out at most <c>chunk</c> bytes per read.</summary>
+    private sealed class TrickleStream(byte[] data, int chunk) : MemoryStream(data)
+    {
+        public override int Read(byte[] buffer, int offset, int count) => base.Read(buffer, offset, Math.Min(count, chunk));
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            base.ReadAsync(buffer[..Math.Min(buffer.Length, chunk)], cancellationToken);
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            base.ReadAsync(buffer, offset, Math.Min(count, chunk), cancellationToken);
+    }
+
+    [Fact]
+    public void Decode_WrongShapeOfAReadProperty_Throws()
+    {
+        var json = """{"apiVersion":"v1","kind":"Pod","metadata":{"name":12345}}""";
+
+        Assert.ThrowsAny<JsonException>(() => JsonSerializer.Deserialize<V1Pod>(json, ProjectionJson.Options));
+    }
+
+    /// <summary>A canonical text of a projection: public properties by name, dictionaries by key, default arrays marked.</summary>
+    private static string Describe(object? value)
+    {
+        var sb = new StringBuilder();
+        Write(sb, value);
+        return sb.ToString();
+    }
+
+    private static void Write(StringBuilder sb, object? value)
+    {
+        switch (value)
+        {
+            case null:
+                sb.Append("null");
+                return;
+            case string s:
+                sb.Append('"').Append(s).Append('"');
+                return;
+            case IFormattable f when value.GetType().IsPrimitive || value.GetType().IsEnum:
+                sb.Append(f.ToString(null, CultureInfo.InvariantCulture));
+                return;
+            case bool b:
+                sb.Append(b);
+                return;
+            case IDictionary d:
+                sb.Append('{');
+                foreach (var key in d.Keys.Cast<object>().Select(k => k.ToString()!).Order(StringComparer.Ordinal))
+                {
+                    sb.Append(key).Append('=');
+                    Write(sb, d[key]);
+                    sb.Append(',');
+                }
+                sb.Append('}');
+                return;
+        }
+        var type = value.GetType();
+        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(ImmutableArray<>)
+            && (bool)type.GetProperty(nameof(ImmutableArray<int>.IsDefault))!.GetValue(value)!)
+        {
+            sb.Append("default");
+            return;
+        }
+        if (value is IEnumerable items)
+        {
+            sb.Append('[');
+            foreach (var item in items)
+            {
+                Write(sb, item);
+                sb.Append(',');
+            }
+            sb.Append(']');
+            return;
+        }
+        sb.Append(type.Name).Append('(');
+        foreach (var p in type.GetProperties().Where(p => p.GetIndexParameters().Length == 0 && p.Name != "EqualityContract").OrderBy(p => p.Name, StringComparer.Ordinal))
+        {
+            sb.Append(p.Name).Append('=');
+            Write(sb, p.GetValue(value));
+            sb.Append(' ');
+        }
+        sb.Append(')');
+    }
+}
