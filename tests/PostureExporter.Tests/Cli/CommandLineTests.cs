@@ -57,4 +57,30 @@ public sealed class CommandLineTests
             File.Delete(file);
         }
     }
+
+    [Theory]
+    [InlineData("missing", "kubeconfig file not found")]
+    [InlineData("apiVersion: v1\nclusters: [\n", "did not find expected node content")]
+    [InlineData("apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n", "nowhere not found in contexts")]
+    public async Task Serve_UnusableKubeconfig_ExitsTwoNamingIt(string content, string expected)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"posture-{Guid.NewGuid():N}.kubeconfig");
+        if (content != "missing")
+        {
+            await File.WriteAllTextAsync(file, content);
+        }
+        try
+        {
+            var (code, _, stderr) = await ExporterProcess.RunToEndAsync("--kubeconfig", file, "--context", "nowhere");
+
+            Assert.Equal(2, code);
+            Assert.Contains($"Kubeconfig: cannot use {file} with context nowhere", stderr, StringComparison.Ordinal);
+            Assert.Contains(expected, stderr, StringComparison.Ordinal);
+            Assert.Single(stderr.Trim().Split('\n'));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
 }
