@@ -15,10 +15,13 @@ COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY src/PostureExporter/PostureExporter.csproj src/PostureExporter/
 COPY src/PostureExporter.Engine/PostureExporter.Engine.csproj src/PostureExporter.Engine/
 COPY src/PostureExporter.Simulator/PostureExporter.Simulator.csproj src/PostureExporter.Simulator/
-RUN dotnet restore src/PostureExporter/PostureExporter.csproj
+RUN dotnet restore src/PostureExporter/PostureExporter.csproj -r linux-x64 -p:PublishReadyToRun=true
 COPY src/ src/
 ARG VERSION=0.1.0
+# ReadyToRun: precompiled code for the exporter and its libraries, so start-up does not wait for the JIT
+# (about a quarter of the start-up CPU; docs/performance.md). On another architecture the IL is used.
 RUN dotnet publish src/PostureExporter/PostureExporter.csproj --no-restore -c Release -o /app \
+      -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
       -p:Version=${VERSION} -p:UseAppHost=false -p:DebugType=none
 
 # Chiseled: no shell, no package manager, only what the ASP.NET Core runtime needs.

@@ -46,10 +46,12 @@ internal sealed partial class ExporterHost : IAsyncDisposable
     }
 
     /// <summary>
-    /// src/PostureExporter's Release output, found from the repository root (the folder with PostureExporter.sln
-    /// above this program); built first when it is missing.
+    /// src/PostureExporter published as the image ships it, from the repository root (the folder with
+    /// PostureExporter.sln above this program); BENCH_EXPORTER_DLL chooses another build.
     /// </summary>
-    public static string FindExporterDll()
+    private static readonly Lazy<string> ExporterDll = new(FindExporterDll);
+
+    private static string FindExporterDll()
     {
         // BENCH_EXPORTER_DLL: measure another build of the exporter, e.g. the published (ReadyToRun) one.
         if (Environment.GetEnvironmentVariable("BENCH_EXPORTER_DLL") is { Length: > 0 } chosen)
@@ -66,21 +68,23 @@ internal sealed partial class ExporterHost : IAsyncDisposable
             // Not run from a checkout: the copy next to this program (the project reference puts it there).
             return Path.Combine(AppContext.BaseDirectory, "posture-exporter.dll");
         }
-        var dll = Path.Combine(dir.FullName, "src", "PostureExporter", "bin", "Release", "net10.0", "posture-exporter.dll");
-        if (!File.Exists(dll))
+        // As the image ships it (Dockerfile): published for linux-x64 with ReadyToRun code. Publishing is
+        // incremental, so a second run costs seconds; the folder is under bin/, ignored by git.
+        var output = Path.Combine(dir.FullName, "src", "PostureExporter", "bin", "bench-publish");
+        var dll = Path.Combine(output, "posture-exporter.dll");
+        Harness.Log.Info("publishing src/PostureExporter (Release, linux-x64, ReadyToRun) to " + output);
+        using var publish = Process.Start(new ProcessStartInfo("dotnet",
+            ["publish", Path.Combine(dir.FullName, "src", "PostureExporter"), "-c", "Release", "-r", "linux-x64", "--self-contained", "false",
+             "-p:PublishReadyToRun=true", "-p:UseAppHost=false", "-o", output])
         {
-            Harness.Log.Info("building src/PostureExporter (Release)");
-            using var build = Process.Start(new ProcessStartInfo("dotnet", ["build", "-c", "Release", Path.Combine(dir.FullName, "src", "PostureExporter")])
-            {
-                RedirectStandardOutput = true,
-                UseShellExecute = false,
-            })!;
-            build.StandardOutput.ReadToEnd();
-            build.WaitForExit();
-            if (build.ExitCode != 0 || !File.Exists(dll))
-            {
-                throw new InvalidOperationException($"building src/PostureExporter failed (exit {build.ExitCode})");
-            }
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        })!;
+        var log = publish.StandardOutput.ReadToEnd();
+        publish.WaitForExit();
+        if (publish.ExitCode != 0 || !File.Exists(dll))
+        {
+            throw new InvalidOperationException($"publishing src/PostureExporter failed (exit {publish.ExitCode}):\n{log}");
         }
         return dll;
     }
@@ -113,7 +117,7 @@ internal sealed partial class ExporterHost : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        psi.ArgumentList.Add(FindExporterDll());
+        psi.ArgumentList.Add(ExporterDll.Value);
         foreach (var a in (string[])["--kubeconfig", kubeconfig, "--listen", "127.0.0.1:0", .. extraArgs])
         {
             psi.ArgumentList.Add(a);
