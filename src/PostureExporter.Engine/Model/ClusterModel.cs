@@ -11,10 +11,14 @@ public sealed class ClusterModel
     private const int MaxOwnerDepth = 8;
 
     private readonly Dictionary<ObjectKey, ModelObject> _objects = [];
+    // Objects by kind and namespace, for the kinds that are looked up that way (see IndexedByNamespace).
     private readonly Dictionary<(string Kind, string Namespace), Dictionary<string, ModelObject>> _byNamespace = [];
-    private readonly Dictionary<ObjectKey, HashSet<ObjectKey>> _children = [];
-    private readonly Dictionary<ObjectKey, ObjectKey> _podSubject = [];
-    private readonly Dictionary<ObjectKey, HashSet<ObjectKey>> _subjectPods = [];
+    // An owner's key (present in the model or not) -> the objects whose controller it is. Most owners have a few
+    // children, hence small reference sets rather than a HashSet of keys each.
+    private readonly Dictionary<ObjectKey, RefSet<ModelObject>> _children = [];
+    // Pod -> the group of its workload subject, and subject -> that group (the pods that resolve to it).
+    private readonly Dictionary<PodInfo, PodGroup> _podSubject = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<ObjectKey, PodGroup> _subjectPods = [];
     private readonly Dictionary<string, HashSet<ObjectKey>> _workloadSubjectsByNamespace = [];
     private readonly Dictionary<ObjectKey, HashSet<ObjectKey>> _bindingsByRole = [];
     private readonly Dictionary<string, int> _grants = [];
@@ -22,6 +26,23 @@ public sealed class ClusterModel
     private readonly Dictionary<string, int> _kindCounts = [];
     // Identical pod specs (the replicas of a workload) are held once, with a count of their users.
     private readonly Dictionary<PodSpecInfo, (PodSpecInfo Shared, int Users)> _specs = [];
+    // Every object of a namespace decodes its own copy of the namespace's name, every pod of a ReplicaSet its own
+    // ownerReference: the model holds each once (what remains per pod is mostly its name).
+    private readonly InternPool<string> _namespaceNames = new(StringComparer.Ordinal);
+    private readonly InternPool<OwnerRef> _owners = new();
+
+    /// <summary>The pods that resolve to one workload subject.</summary>
+    private sealed class PodGroup(ObjectKey subject) : RefSet<PodInfo>
+    {
+        public ObjectKey Subject { get; } = subject;
+    }
+
+    /// <summary>
+    /// Pods and workload objects are never looked up by namespace (only by key, owner or subject), and they are
+    /// nearly all of the objects: keeping them out of the namespace index saves an entry per pod. Looking them up
+    /// by kind or namespace anyway scans every object.
+    /// </summary>
+    private static bool IndexedByNamespace(string kind) => kind != Kinds.Pod && !Kinds.Workloads.Contains(kind);
 
     public int Count => _objects.Count;
 
@@ -29,18 +50,22 @@ public sealed class ClusterModel
     public int CountOf(string kind) => _kindCounts.GetValueOrDefault(kind);
 
     /// <summary>Keys of every object of one kind (for reconciling after a relist).</summary>
-    public IEnumerable<ObjectKey> KeysOf(string kind) =>
-        _byNamespace.Where(kv => kv.Key.Kind == kind).SelectMany(kv => kv.Value.Values.Select(o => o.Key));
+    public IEnumerable<ObjectKey> KeysOf(string kind) => IndexedByNamespace(kind)
+        ? _byNamespace.Where(kv => kv.Key.Kind == kind).SelectMany(kv => kv.Value.Values.Select(o => o.Key))
+        : _objects.Keys.Where(k => k.Kind == kind);
 
     public IEnumerable<ModelObject> Objects => _objects.Values;
 
     public ModelObject? Get(ObjectKey key) => _objects.GetValueOrDefault(key);
 
     public IEnumerable<T> InNamespace<T>(string kind, string ns) where T : ModelObject =>
-        _byNamespace.TryGetValue((kind, ns), out var d) ? d.Values.Cast<T>() : [];
+        IndexedByNamespace(kind)
+            ? _byNamespace.TryGetValue((kind, ns), out var d) ? d.Values.Cast<T>() : []
+            : _objects.Values.Where(o => o.Key.Kind == kind && o.Key.Namespace == ns).Cast<T>();
 
-    public IEnumerable<T> OfKind<T>(string kind) where T : ModelObject =>
-        _byNamespace.Where(kv => kv.Key.Kind == kind).SelectMany(kv => kv.Value.Values).Cast<T>();
+    public IEnumerable<T> OfKind<T>(string kind) where T : ModelObject => IndexedByNamespace(kind)
+        ? _byNamespace.Where(kv => kv.Key.Kind == kind).SelectMany(kv => kv.Value.Values).Cast<T>()
+        : _objects.Values.Where(o => o.Key.Kind == kind).Cast<T>();
 
     public NamespaceInfo? Namespace(string name) => Get(new ObjectKey(Kinds.Namespace, "", name)) as NamespaceInfo;
 
@@ -96,12 +121,15 @@ public sealed class ClusterModel
     private void Index(ModelObject obj, HashSet<SubjectRef> dirty)
     {
         var k = obj.Key;
-        var bucketKey = (k.Kind, k.Namespace);
-        if (!_byNamespace.TryGetValue(bucketKey, out var bucket))
+        if (IndexedByNamespace(k.Kind))
         {
-            _byNamespace[bucketKey] = bucket = [];
+            var bucketKey = (k.Kind, k.Namespace);
+            if (!_byNamespace.TryGetValue(bucketKey, out var bucket))
+            {
+                _byNamespace[bucketKey] = bucket = [];
+            }
+            bucket[k.Name] = obj;
         }
-        bucket[k.Name] = obj;
 
         switch (obj)
         {
@@ -112,7 +140,7 @@ public sealed class ClusterModel
                     _apiServerPods.Add(k);
                     dirty.Add(new SubjectRef(SubjectScope.ApiServer, k));
                 }
-                ResolvePod(k, dirty);
+                ResolvePod(pod, dirty);
                 break;
             case WorkloadInfo w:
                 AddChild(w);
@@ -158,12 +186,25 @@ public sealed class ClusterModel
         }
     }
 
-    private ModelObject Share(ModelObject obj) => obj switch
+    /// <summary>
+    /// The object as the model holds it: with the shared instances of its namespace's name, its ownerReference and
+    /// its pod spec. Each is counted, and released by <see cref="Unindex"/> when the object is replaced or removed.
+    /// </summary>
+    private ModelObject Share(ModelObject obj)
     {
-        PodInfo p => p with { Spec = Acquire(p.Spec) },
-        WorkloadInfo { Template: { } t } w => w with { Template = Acquire(t) },
-        _ => obj,
-    };
+        var ns = obj.Key.Namespace.Length == 0 ? obj.Key.Namespace : _namespaceNames.Acquire(obj.Key.Namespace);
+        var owner = obj.Controller is { } c ? _owners.Acquire(c) : null;
+        if (!ReferenceEquals(ns, obj.Key.Namespace) || !ReferenceEquals(owner, obj.Controller))
+        {
+            obj = obj with { Key = obj.Key with { Namespace = ns }, Controller = owner };
+        }
+        return obj switch
+        {
+            PodInfo p => p with { Spec = Acquire(p.Spec) },
+            WorkloadInfo { Template: { } t } w => w with { Template = Acquire(t) },
+            _ => obj,
+        };
+    }
 
     private PodSpecInfo Acquire(PodSpecInfo spec)
     {
@@ -194,6 +235,9 @@ public sealed class ClusterModel
     /// <summary>Distinct pod specs held (for tests and diagnostics).</summary>
     public int DistinctSpecs => _specs.Count;
 
+    /// <summary>Distinct namespace names and ownerReferences held (for tests and diagnostics).</summary>
+    internal (int NamespaceNames, int Owners) Pooled => (_namespaceNames.Count, _owners.Count);
+
     private void Unindex(ModelObject obj, HashSet<SubjectRef> dirty)
     {
         var k = obj.Key;
@@ -203,7 +247,15 @@ public sealed class ClusterModel
             WorkloadInfo w => w.Template,
             _ => null,
         });
-        if (_byNamespace.TryGetValue((k.Kind, k.Namespace), out var bucket))
+        if (k.Namespace.Length > 0)
+        {
+            _namespaceNames.Release(k.Namespace);
+        }
+        if (obj.Controller is { } owner)
+        {
+            _owners.Release(owner);
+        }
+        if (IndexedByNamespace(k.Kind) && _byNamespace.TryGetValue((k.Kind, k.Namespace), out var bucket))
         {
             bucket.Remove(k.Name);
             if (bucket.Count == 0)
@@ -219,10 +271,10 @@ public sealed class ClusterModel
                 {
                     dirty.Add(new SubjectRef(SubjectScope.ApiServer, k));
                 }
-                if (_podSubject.Remove(k, out var subject))
+                if (_podSubject.Remove(pod, out var group))
                 {
-                    Remove(_subjectPods, subject, k);
-                    RefreshWorkloadSubject(subject, dirty);
+                    Leave(group, pod);
+                    RefreshWorkloadSubject(group.Subject, dirty);
                 }
                 break;
             case WorkloadInfo w:
@@ -257,7 +309,12 @@ public sealed class ClusterModel
     {
         if (child.Controller is not null)
         {
-            Add(_children, OwnerKey(child), child.Key);
+            var owner = OwnerKey(child);
+            if (!_children.TryGetValue(owner, out var children))
+            {
+                _children[owner] = children = new RefSet<ModelObject>();
+            }
+            children.Add(child);
         }
     }
 
@@ -265,7 +322,11 @@ public sealed class ClusterModel
     {
         if (child.Controller is not null)
         {
-            Remove(_children, OwnerKey(child), child.Key);
+            var owner = OwnerKey(child);
+            if (_children.TryGetValue(owner, out var children) && children.Remove(child) && children.Count == 0)
+            {
+                _children.Remove(owner);
+            }
         }
     }
 
@@ -295,19 +356,32 @@ public sealed class ClusterModel
         return current.Key;
     }
 
-    private void ResolvePod(ObjectKey pod, HashSet<SubjectRef> dirty)
+    /// <summary>(Re)resolves a pod held by the model to its workload subject.</summary>
+    private void ResolvePod(PodInfo pod, HashSet<SubjectRef> dirty)
     {
         if (_podSubject.Remove(pod, out var previous))
         {
-            Remove(_subjectPods, previous, pod);
-            RefreshWorkloadSubject(previous, dirty);
+            Leave(previous, pod);
+            RefreshWorkloadSubject(previous.Subject, dirty);
         }
-        if (_objects.TryGetValue(pod, out var obj))
+        if (ReferenceEquals(_objects.GetValueOrDefault(pod.Key), pod))
         {
-            var subject = TopOwner(obj);
-            _podSubject[pod] = subject;
-            Add(_subjectPods, subject, pod);
+            var subject = TopOwner(pod);
+            if (!_subjectPods.TryGetValue(subject, out var group))
+            {
+                _subjectPods[subject] = group = new PodGroup(subject);
+            }
+            group.Add(pod);
+            _podSubject[pod] = group;
             RefreshWorkloadSubject(subject, dirty);
+        }
+    }
+
+    private void Leave(PodGroup group, PodInfo pod)
+    {
+        if (group.Remove(pod) && group.Count == 0)
+        {
+            _subjectPods.Remove(group.Subject);
         }
     }
 
@@ -319,14 +393,14 @@ public sealed class ClusterModel
         }
         foreach (var child in children.ToList())
         {
-            if (child.Kind == Kinds.Pod)
+            if (child is PodInfo pod)
             {
-                ResolvePod(child, dirty);
+                ResolvePod(pod, dirty);
             }
             else
             {
-                RefreshWorkloadSubject(child, dirty);
-                ResolveDescendants(child, dirty, depth + 1);
+                RefreshWorkloadSubject(child.Key, dirty);
+                ResolveDescendants(child.Key, dirty, depth + 1);
             }
         }
     }
@@ -493,9 +567,8 @@ public sealed class ClusterModel
             // Specs are shared, so replicas collapse by reference. Sorted by pod name so that the first violating
             // pod (and so the message) does not depend on hash order.
             var seen = new HashSet<PodSpecInfo>(ReferenceEqualityComparer.Instance);
-            foreach (var p in pods.Count == 1 ? (IEnumerable<ObjectKey>)pods : pods.OrderBy(p => p.Name, StringComparer.Ordinal))
+            foreach (var pod in pods.Count == 1 ? (IEnumerable<PodInfo>)pods : pods.OrderBy(p => p.Key.Name, StringComparer.Ordinal))
             {
-                var pod = (PodInfo)_objects[p];
                 if (pod.Live && seen.Add(pod.Spec))
                 {
                     specs.Add(pod.Spec);
