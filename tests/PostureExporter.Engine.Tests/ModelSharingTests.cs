@@ -76,7 +76,7 @@ public sealed class ModelSharingTests
         Assert.All(held, h => Assert.Same(held[0].Key.Namespace, h.Key.Namespace));
         Assert.All(held, h => Assert.Same(held[0].Controller, h.Controller));
         Assert.Same(Kinds.ReplicaSet, held[0].Controller!.Kind);
-        Assert.Equal((1, 1), model.Pooled);
+        Assert.Equal((1, 1), (model.Pooled.NamespaceNames, model.Pooled.Owners));
 
         // The subject still sees every live pod (more than fit the small form of a set).
         var subject = new ObjectKey(Kinds.ReplicaSet, "shop", "web-1");
@@ -88,7 +88,7 @@ public sealed class ModelSharingTests
             model.Delete(p.Key);
         }
         Assert.False(model.Exists(new SubjectRef(SubjectScope.Workload, subject)));
-        Assert.Equal((0, 0), model.Pooled);
+        Assert.Equal((0, 0, 0), model.Pooled);
     }
 
     [Fact]
@@ -98,10 +98,46 @@ public sealed class ModelSharingTests
         model.Upsert(Projector.Project(Make.Pod("shop", "web-0", Make.NonRootSpec(), ("ReplicaSet", "web-1")))!);
         model.Upsert(Projector.Project(Make.Pod("shop", "web-0", Make.NonRootSpec(), ("ReplicaSet", "web-2")))!);
 
-        Assert.Equal((1, 1), model.Pooled);
+        Assert.Equal((1, 1), (model.Pooled.NamespaceNames, model.Pooled.Owners));
         Assert.Equal("web-2", model.Get(new ObjectKey(Kinds.Pod, "shop", "web-0"))!.Controller!.Name);
         Assert.False(model.Exists(new SubjectRef(SubjectScope.Workload, new ObjectKey(Kinds.ReplicaSet, "shop", "web-1"))));
         Assert.True(model.Exists(new SubjectRef(SubjectScope.Workload, new ObjectKey(Kinds.ReplicaSet, "shop", "web-2"))));
+    }
+
+    [Fact]
+    public void Model_DistinctSpecs_ShareEqualSecurityContexts_UntilTheLastSpecGoes()
+    {
+        var model = new ClusterModel();
+        // Two workloads, different images, the same hardening (each decoded into its own objects).
+        static k8s.Models.V1PodSpec Hardened(string image)
+        {
+            var spec = Make.NonRootSpec();
+            spec.Containers[0].Image = image;
+            spec.Containers[0].SecurityContext = new k8s.Models.V1SecurityContext
+            {
+                AllowPrivilegeEscalation = false,
+                ReadOnlyRootFilesystem = true,
+                Capabilities = new k8s.Models.V1Capabilities { Drop = ["ALL"] },
+            };
+            return spec;
+        }
+        var a = Projector.Project(Make.Pod("shop", "a-0", Hardened("registry.example.com/team/app:1.0"), ("ReplicaSet", "a-1")))!;
+        var b = Projector.Project(Make.Pod("shop", "b-0", Hardened("registry.example.com/team/other:2.0"), ("ReplicaSet", "b-1")))!;
+        Assert.NotSame(((PodInfo)a).Spec.Containers[0].Security, ((PodInfo)b).Spec.Containers[0].Security);
+        model.Upsert(a);
+        model.Upsert(b);
+
+        var (heldA, heldB) = (((PodInfo)model.Get(a.Key)!).Spec, ((PodInfo)model.Get(b.Key)!).Spec);
+        Assert.Equal(2, model.DistinctSpecs);
+        Assert.NotSame(heldA, heldB);
+        Assert.Same(heldA.PodSecurity, heldB.PodSecurity);
+        Assert.Same(heldA.Containers[0].Security, heldB.Containers[0].Security);
+        Assert.Equal(((PodInfo)a).Spec, heldA);
+
+        model.Delete(a.Key);
+        Assert.NotEqual(0, model.Pooled.SecuritySettings);
+        model.Delete(b.Key);
+        Assert.Equal(0, model.Pooled.SecuritySettings);
     }
 
     [Fact]

@@ -30,6 +30,7 @@ public sealed class ClusterModel
     // ownerReference: the model holds each once (what remains per pod is mostly its name).
     private readonly InternPool<string> _namespaceNames = new(StringComparer.Ordinal);
     private readonly InternPool<OwnerRef> _owners = new();
+    private readonly InternPool<SecuritySettings> _securities = new();
 
     /// <summary>The pods that resolve to one workload subject.</summary>
     private sealed class PodGroup(ObjectKey subject) : RefSet<PodInfo>
@@ -213,6 +214,7 @@ public sealed class ClusterModel
             _specs[spec] = (entry.Shared, entry.Users + 1);
             return entry.Shared;
         }
+        spec = ShareSecurity(spec);
         _specs[spec] = (spec, 1);
         return spec;
     }
@@ -224,6 +226,7 @@ public sealed class ClusterModel
             if (entry.Users <= 1)
             {
                 _specs.Remove(spec);
+                ReleaseSecurity(entry.Shared);
             }
             else
             {
@@ -232,11 +235,31 @@ public sealed class ClusterModel
         }
     }
 
+    /// <summary>
+    /// Distinct specs still mostly have the same securityContexts (the same few hardening settings across
+    /// workloads, differing in images): a new distinct spec takes the shared instances of its pod's and its
+    /// containers' settings, given back when the spec goes.
+    /// </summary>
+    private PodSpecInfo ShareSecurity(PodSpecInfo spec)
+    {
+        var containers = spec.Containers.IsDefault ? spec.Containers : spec.Containers.Select(c => c with { Security = _securities.Acquire(c.Security) }).ToImmutableArray();
+        return spec with { PodSecurity = _securities.Acquire(spec.PodSecurity), Containers = containers };
+    }
+
+    private void ReleaseSecurity(PodSpecInfo spec)
+    {
+        _securities.Release(spec.PodSecurity);
+        foreach (var c in spec.Containers.IsDefault ? [] : spec.Containers)
+        {
+            _securities.Release(c.Security);
+        }
+    }
+
     /// <summary>Distinct pod specs held (for tests and diagnostics).</summary>
     public int DistinctSpecs => _specs.Count;
 
     /// <summary>Distinct namespace names and ownerReferences held (for tests and diagnostics).</summary>
-    internal (int NamespaceNames, int Owners) Pooled => (_namespaceNames.Count, _owners.Count);
+    internal (int NamespaceNames, int Owners, int SecuritySettings) Pooled => (_namespaceNames.Count, _owners.Count, _securities.Count);
 
     private void Unindex(ModelObject obj, HashSet<SubjectRef> dirty)
     {
