@@ -32,6 +32,8 @@ public sealed class ModelSharingTests
     }
 
     [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
     [InlineData(3)]
     [InlineData(8)]
     [InlineData(9)]
@@ -57,6 +59,26 @@ public sealed class ModelSharingTests
         Assert.Equal(kept.Count, set.Count);
         Assert.All(kept, i => Assert.True(set.Contains(i)));
         Assert.Equal(kept.Count, set.Intersect(kept, ReferenceEqualityComparer.Instance).Count());
+    }
+
+    [Fact]
+    public void RefSet_ShrinksToOneMember_AndGrowsAgain()
+    {
+        var (a, b, c) = ("a", "b", "c");
+        var set = new RefSet<string> { a, b };
+
+        Assert.True(set.Remove(a));
+        Assert.Equal([b], set);
+        Assert.False(set.Remove(a));
+        Assert.True(set.Add(c));
+        Assert.Equal([b, c], set.Order(StringComparer.Ordinal));
+        Assert.True(set.Remove(b));
+        Assert.True(set.Remove(c));
+        Assert.Empty(set);
+        Assert.Equal(0, set.Count);
+        Assert.False(set.Contains(a));
+        Assert.True(set.Add(a));
+        Assert.Equal([a], set);
     }
 
     [Fact]

@@ -121,6 +121,18 @@ public sealed class FindingsIndex
     }
 
     /// <summary>
+    /// Gives back the spare capacity of the index's and the model's tables, once the initial state is evaluated
+    /// (see <see cref="ClusterModel.TrimExcess"/>).
+    /// </summary>
+    public void TrimExcess()
+    {
+        _model.TrimExcess();
+        _findings.TrimExcess();
+        _counts.TrimExcess();
+        _messages.TrimExcess();
+    }
+
+    /// <summary>
     /// Takes new waiver settings (central waivers reloaded from the configuration file, whether annotation
     /// waivers count, which controls cannot be waived) and re-evaluates everything under them.
     /// </summary>

@@ -10,7 +10,10 @@ public sealed class ClusterModel
 {
     private const int MaxOwnerDepth = 8;
 
-    private readonly Dictionary<ObjectKey, ModelObject> _objects = [];
+    // Every object, found by its key: a set of the objects themselves rather than a key -> object dictionary, so
+    // that an entry is 16 bytes instead of 40 (the key is not copied beside the object that holds it).
+    private readonly HashSet<ModelObject> _objects = new(ByKey.Instance);
+    private readonly HashSet<ModelObject>.AlternateLookup<ObjectKey> _byKey;
     // Objects by kind and namespace, for the kinds that are looked up that way (see IndexedByNamespace).
     private readonly Dictionary<(string Kind, string Namespace), Dictionary<string, ModelObject>> _byNamespace = [];
     // An owner's key (present in the model or not) -> the objects whose controller it is. Most owners have a few
@@ -31,6 +34,24 @@ public sealed class ClusterModel
     private readonly InternPool<string> _namespaceNames = new(StringComparer.Ordinal);
     private readonly InternPool<OwnerRef> _owners = new();
     private readonly InternPool<SecuritySettings> _securities = new();
+
+    public ClusterModel() => _byKey = _objects.GetAlternateLookup<ObjectKey>();
+
+    /// <summary>Objects are equal in <see cref="_objects"/> when their keys are, and are found by key.</summary>
+    private sealed class ByKey : IEqualityComparer<ModelObject>, IAlternateEqualityComparer<ObjectKey, ModelObject>
+    {
+        public static readonly ByKey Instance = new();
+
+        public bool Equals(ModelObject? x, ModelObject? y) => x?.Key == y?.Key;
+
+        public int GetHashCode(ModelObject obj) => obj.Key.GetHashCode();
+
+        public bool Equals(ObjectKey alternate, ModelObject other) => alternate == other.Key;
+
+        public int GetHashCode(ObjectKey alternate) => alternate.GetHashCode();
+
+        public ModelObject Create(ObjectKey alternate) => throw new NotSupportedException("objects are added whole, not made from a key");
+    }
 
     /// <summary>The pods that resolve to one workload subject.</summary>
     private sealed class PodGroup(ObjectKey subject) : RefSet<PodInfo>
@@ -53,27 +74,27 @@ public sealed class ClusterModel
     /// <summary>Keys of every object of one kind (for reconciling after a relist).</summary>
     public IEnumerable<ObjectKey> KeysOf(string kind) => IndexedByNamespace(kind)
         ? _byNamespace.Where(kv => kv.Key.Kind == kind).SelectMany(kv => kv.Value.Values.Select(o => o.Key))
-        : _objects.Keys.Where(k => k.Kind == kind);
+        : _objects.Where(o => o.Key.Kind == kind).Select(o => o.Key);
 
-    public IEnumerable<ModelObject> Objects => _objects.Values;
+    public IEnumerable<ModelObject> Objects => _objects;
 
-    public ModelObject? Get(ObjectKey key) => _objects.GetValueOrDefault(key);
+    public ModelObject? Get(ObjectKey key) => _byKey.TryGetValue(key, out var obj) ? obj : null;
 
     public IEnumerable<T> InNamespace<T>(string kind, string ns) where T : ModelObject =>
         IndexedByNamespace(kind)
             ? _byNamespace.TryGetValue((kind, ns), out var d) ? d.Values.Cast<T>() : []
-            : _objects.Values.Where(o => o.Key.Kind == kind && o.Key.Namespace == ns).Cast<T>();
+            : _objects.Where(o => o.Key.Kind == kind && o.Key.Namespace == ns).Cast<T>();
 
     public IEnumerable<T> OfKind<T>(string kind) where T : ModelObject => IndexedByNamespace(kind)
         ? _byNamespace.Where(kv => kv.Key.Kind == kind).SelectMany(kv => kv.Value.Values).Cast<T>()
-        : _objects.Values.Where(o => o.Key.Kind == kind).Cast<T>();
+        : _objects.Where(o => o.Key.Kind == kind).Cast<T>();
 
     public NamespaceInfo? Namespace(string name) => Get(new ObjectKey(Kinds.Namespace, "", name)) as NamespaceInfo;
 
     public IReadOnlyCollection<ObjectKey> ApiServerPods => _apiServerPods;
 
     public IEnumerable<BindingInfo> BindingsOf(ObjectKey role) =>
-        _bindingsByRole.TryGetValue(role, out var keys) ? keys.Select(k => (BindingInfo)_objects[k]) : [];
+        _bindingsByRole.TryGetValue(role, out var keys) ? keys.Select(k => (BindingInfo)Get(k)!) : [];
 
     /// <summary>
     /// Whether any RoleBinding or ClusterRoleBinding names this ServiceAccount (as a ServiceAccount subject or as the
@@ -91,16 +112,17 @@ public sealed class ClusterModel
         _mutations++;
         obj = Share(obj);
         var dirty = new HashSet<SubjectRef>();
-        var old = _objects.GetValueOrDefault(obj.Key);
+        var old = Get(obj.Key);
         if (old is not null)
         {
             Unindex(old, dirty);
+            _objects.Remove(old);
         }
         else
         {
             _kindCounts[obj.Key.Kind] = _kindCounts.GetValueOrDefault(obj.Key.Kind) + 1;
         }
-        _objects[obj.Key] = obj;
+        _objects.Add(obj);
         Index(obj, dirty);
         return dirty;
     }
@@ -110,8 +132,9 @@ public sealed class ClusterModel
     {
         _mutations++;
         var dirty = new HashSet<SubjectRef>();
-        if (_objects.Remove(key, out var old))
+        if (Get(key) is { } old)
         {
+            _objects.Remove(old);
             _kindCounts[key.Kind]--;
             Unindex(old, dirty);
             AfterRemove(old, dirty);
@@ -255,6 +278,28 @@ public sealed class ClusterModel
         }
     }
 
+    /// <summary>
+    /// Gives back the spare capacity of the model's tables. Worth it once, after the initial lists: the tables grew
+    /// by doubling while they filled, and up to half of each is empty then (at 100k pods several MB). Under churn at
+    /// a steady size the tables reuse their freed entries and stay trimmed; a cluster that grows regains the slack.
+    /// </summary>
+    public void TrimExcess()
+    {
+        _objects.TrimExcess();
+        _children.TrimExcess();
+        _podSubject.TrimExcess();
+        _subjectPods.TrimExcess();
+        _workloadSubjectsByNamespace.TrimExcess();
+        foreach (var subjects in _workloadSubjectsByNamespace.Values)
+        {
+            subjects.TrimExcess();
+        }
+        _specs.TrimExcess();
+        _namespaceNames.TrimExcess();
+        _owners.TrimExcess();
+        _securities.TrimExcess();
+    }
+
     /// <summary>Distinct pod specs held (for tests and diagnostics).</summary>
     public int DistinctSpecs => _specs.Count;
 
@@ -370,7 +415,7 @@ public sealed class ClusterModel
                 return current.Key;
             }
             var ownerKey = new ObjectKey(owner!.Kind, current.Key.Namespace, owner.Name);
-            if (!_objects.TryGetValue(ownerKey, out var next))
+            if (!_byKey.TryGetValue(ownerKey, out var next))
             {
                 return ownerKey;
             }
@@ -387,7 +432,7 @@ public sealed class ClusterModel
             Leave(previous, pod);
             RefreshWorkloadSubject(previous.Subject, dirty);
         }
-        if (ReferenceEquals(_objects.GetValueOrDefault(pod.Key), pod))
+        if (ReferenceEquals(Get(pod.Key), pod))
         {
             var subject = TopOwner(pod);
             if (!_subjectPods.TryGetValue(subject, out var group))
@@ -433,7 +478,7 @@ public sealed class ClusterModel
     {
         dirty.Add(new SubjectRef(SubjectScope.Workload, key));
         var exists = _subjectPods.ContainsKey(key)
-            || (_objects.TryGetValue(key, out var o) && o is WorkloadInfo && !Projector.HasWorkloadController(o));
+            || (Get(key) is WorkloadInfo o && !Projector.HasWorkloadController(o));
         if (exists)
         {
             Add(_workloadSubjectsByNamespace, key.Namespace, key);
@@ -524,7 +569,7 @@ public sealed class ClusterModel
                 yield return new SubjectRef(SubjectScope.Workload, k);
             }
         }
-        foreach (var o in _objects.Values)
+        foreach (var o in _objects)
         {
             var scope = ScopeOf(o);
             if (scope is not null)
@@ -553,11 +598,11 @@ public sealed class ClusterModel
     {
         SubjectScope.Workload => _workloadSubjectsByNamespace.TryGetValue(s.Key.Namespace, out var keys) && keys.Contains(s.Key),
         SubjectScope.ApiServer => _apiServerPods.Contains(s.Key),
-        _ => _objects.TryGetValue(s.Key, out var o) && ScopeOf(o) == s.Scope,
+        _ => Get(s.Key) is { } o && ScopeOf(o) == s.Scope,
     };
 
     /// <summary>The object whose annotations carry a subject's waivers (its top-level owner for workloads).</summary>
-    public ModelObject? WaiverSource(SubjectRef s) => _objects.GetValueOrDefault(s.Key);
+    public ModelObject? WaiverSource(SubjectRef s) => Get(s.Key);
 
     /// <summary>
     /// A workload subject as controls see it, or null when it does not exist. Every workload control of a subject
@@ -583,7 +628,7 @@ public sealed class ClusterModel
         {
             return null;
         }
-        var owner = _objects.GetValueOrDefault(key);
+        var owner = Get(key);
         var specs = new List<PodSpecInfo>();
         if (_subjectPods.TryGetValue(key, out var pods))
         {

@@ -45,77 +45,113 @@ public sealed class InternPool<T> where T : class
         }
     }
 
+    public void TrimExcess() => _entries.TrimExcess();
+
     /// <summary>Users of the value (0 when not held), for tests and diagnostics.</summary>
     public int UsersOf(T value) => _entries.TryGetValue(value, out var entry) ? entry.Users : 0;
 }
 
 /// <summary>
 /// A set of objects compared by reference, sized for what the model's indexes mostly hold: a few members (the pods
-/// of one ReplicaSet, the ReplicaSets of one Deployment). Up to <see cref="SmallLimit"/> members live in a plain
-/// array searched linearly (a HashSet costs ~250 bytes for 4 members, this ~80); beyond that a HashSet keeps adding
-/// and removing constant-time for workloads of thousands of pods. Enumerate a copy when changing the set meanwhile.
+/// of one ReplicaSet, the one ReplicaSet of a Deployment). One member is held as itself, up to
+/// <see cref="SmallLimit"/> in a plain array searched linearly (a HashSet costs ~250 bytes for 4 members, this ~70);
+/// beyond that a HashSet keeps adding and removing constant-time for workloads of thousands of pods. Enumerate a
+/// copy when changing the set meanwhile. (T is a model type: never an array or a HashSet itself.)
 /// </summary>
 public class RefSet<T> : IEnumerable<T> where T : class
 {
     internal const int SmallLimit = 8;
 
-    private T[] _small = [];
+    // null (empty), the one member, an array whose first _count slots are the members, or a HashSet.
+    private object? _items;
     private int _count;
-    private HashSet<T>? _large;
 
-    public int Count => _large?.Count ?? _count;
+    public int Count => _items is HashSet<T> large ? large.Count : _count;
 
     /// <summary>Adds the member; false when it was already there.</summary>
     public bool Add(T item)
     {
-        if (_large is not null)
+        switch (_items)
         {
-            return _large.Add(item);
+            case null:
+                (_items, _count) = (item, 1);
+                return true;
+            case HashSet<T> large:
+                return large.Add(item);
+            case T[] small:
+                if (IndexOf(small, item) >= 0)
+                {
+                    return false;
+                }
+                if (_count == SmallLimit)
+                {
+                    _items = new HashSet<T>(small, ReferenceEqualityComparer.Instance) { item };
+                    _count = 0;
+                    return true;
+                }
+                if (_count == small.Length)
+                {
+                    Array.Resize(ref small, _count * 2);
+                    _items = small;
+                }
+                small[_count++] = item;
+                return true;
+            default:
+                if (ReferenceEquals(_items, item))
+                {
+                    return false;
+                }
+                (_items, _count) = (new[] { (T)_items, item }, 2);
+                return true;
         }
-        if (IndexOf(item) >= 0)
-        {
-            return false;
-        }
-        if (_count == SmallLimit)
-        {
-            _large = new HashSet<T>(_small, ReferenceEqualityComparer.Instance);
-            _small = [];
-            _count = 0;
-            return _large.Add(item);
-        }
-        if (_count == _small.Length)
-        {
-            Array.Resize(ref _small, Math.Max(1, _count * 2));
-        }
-        _small[_count++] = item;
-        return true;
     }
 
     /// <summary>Removes the member; false when it was not there.</summary>
     public bool Remove(T item)
     {
-        if (_large is not null)
+        switch (_items)
         {
-            return _large.Remove(item);
+            case null:
+                return false;
+            case HashSet<T> large:
+                return large.Remove(item);
+            case T[] small:
+                var i = IndexOf(small, item);
+                if (i < 0)
+                {
+                    return false;
+                }
+                // Order does not matter: the last member takes the freed slot; a last one left is held as itself.
+                small[i] = small[--_count];
+                small[_count] = null!;
+                if (_count == 1)
+                {
+                    _items = small[0];
+                }
+                return true;
+            default:
+                if (!ReferenceEquals(_items, item))
+                {
+                    return false;
+                }
+                (_items, _count) = (null, 0);
+                return true;
         }
-        var i = IndexOf(item);
-        if (i < 0)
-        {
-            return false;
-        }
-        // Order does not matter: the last member takes the freed slot.
-        _small[i] = _small[--_count];
-        _small[_count] = null!;
-        return true;
     }
 
-    public bool Contains(T item) => _large?.Contains(item) ?? IndexOf(item) >= 0;
+    public bool Contains(T item) => _items switch
+    {
+        null => false,
+        HashSet<T> large => large.Contains(item),
+        T[] small => IndexOf(small, item) >= 0,
+        _ => ReferenceEquals(_items, item),
+    };
 
-    private int IndexOf(T item)
+    private int IndexOf(T[] small, T item)
     {
         for (var i = 0; i < _count; i++)
         {
-            if (ReferenceEquals(_small[i], item))
+            if (ReferenceEquals(small[i], item))
             {
                 return i;
             }
@@ -125,17 +161,25 @@ public class RefSet<T> : IEnumerable<T> where T : class
 
     public IEnumerator<T> GetEnumerator()
     {
-        if (_large is not null)
+        switch (_items)
         {
-            foreach (var item in _large)
-            {
-                yield return item;
-            }
-            yield break;
-        }
-        for (var i = 0; i < _count; i++)
-        {
-            yield return _small[i];
+            case null:
+                yield break;
+            case HashSet<T> large:
+                foreach (var item in large)
+                {
+                    yield return item;
+                }
+                break;
+            case T[] small:
+                for (var i = 0; i < _count; i++)
+                {
+                    yield return small[i];
+                }
+                break;
+            default:
+                yield return (T)_items;
+                break;
         }
     }
 
