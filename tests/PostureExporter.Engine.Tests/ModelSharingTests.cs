@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using PostureExporter.Engine.Model;
 
 namespace PostureExporter.Engine.Tests;
@@ -135,6 +136,7 @@ public sealed class ModelSharingTests
         {
             var spec = Make.NonRootSpec();
             spec.Containers[0].Image = image;
+            spec.Containers[0].Env = [new k8s.Models.V1EnvVar { Name = "LOG_LEVEL", Value = "info" }, new k8s.Models.V1EnvVar { Name = "PORT", Value = "8080" }];
             spec.Containers[0].SecurityContext = new k8s.Models.V1SecurityContext
             {
                 AllowPrivilegeEscalation = false,
@@ -154,12 +156,15 @@ public sealed class ModelSharingTests
         Assert.NotSame(heldA, heldB);
         Assert.Same(heldA.PodSecurity, heldB.PodSecurity);
         Assert.Same(heldA.Containers[0].Security, heldB.Containers[0].Security);
+        Assert.Same(heldA.Containers[0].Name, heldB.Containers[0].Name);
+        Assert.Same(ImmutableCollectionsMarshal.AsArray(heldA.Containers[0].LiteralEnvNames), ImmutableCollectionsMarshal.AsArray(heldB.Containers[0].LiteralEnvNames));
+        Assert.Equal(["LOG_LEVEL", "PORT"], heldB.Containers[0].LiteralEnvNames.ToArray());
         Assert.Equal(((PodInfo)a).Spec, heldA);
 
         model.Delete(a.Key);
-        Assert.NotEqual(0, model.Pooled.SecuritySettings);
+        Assert.NotEqual(0, model.Pooled.SpecParts);
         model.Delete(b.Key);
-        Assert.Equal(0, model.Pooled.SecuritySettings);
+        Assert.Equal(0, model.Pooled.SpecParts);
     }
 
     [Fact]

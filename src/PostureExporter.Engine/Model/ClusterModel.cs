@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 
 namespace PostureExporter.Engine.Model;
 
@@ -34,6 +35,8 @@ public sealed class ClusterModel
     private readonly InternPool<string> _namespaceNames = new(StringComparer.Ordinal);
     private readonly InternPool<OwnerRef> _owners = new();
     private readonly InternPool<SecuritySettings> _securities = new();
+    private readonly InternPool<string> _specStrings = new(StringComparer.Ordinal);
+    private readonly InternPool<string[]> _nameLists = new(ListComparer.Instance);
 
     public ClusterModel() => _byKey = _objects.GetAlternateLookup<ObjectKey>();
 
@@ -237,7 +240,7 @@ public sealed class ClusterModel
             _specs[spec] = (entry.Shared, entry.Users + 1);
             return entry.Shared;
         }
-        spec = ShareSecurity(spec);
+        spec = ShareParts(spec);
         _specs[spec] = (spec, 1);
         return spec;
     }
@@ -249,7 +252,7 @@ public sealed class ClusterModel
             if (entry.Users <= 1)
             {
                 _specs.Remove(spec);
-                ReleaseSecurity(entry.Shared);
+                ReleaseParts(entry.Shared);
             }
             else
             {
@@ -259,22 +262,61 @@ public sealed class ClusterModel
     }
 
     /// <summary>
-    /// Distinct specs still mostly have the same securityContexts (the same few hardening settings across
-    /// workloads, differing in images): a new distinct spec takes the shared instances of its pod's and its
-    /// containers' settings, given back when the spec goes.
+    /// Distinct specs (about one per workload: they differ in images) still mostly have the same parts: the same
+    /// few securityContexts, container names, ServiceAccount names and lists of literal env names. A new distinct
+    /// spec takes the shared instances of those, given back by <see cref="ReleaseParts"/> when the spec goes.
     /// </summary>
-    private PodSpecInfo ShareSecurity(PodSpecInfo spec)
+    private PodSpecInfo ShareParts(PodSpecInfo spec)
     {
-        var containers = spec.Containers.IsDefault ? spec.Containers : spec.Containers.Select(c => c with { Security = _securities.Acquire(c.Security) }).ToImmutableArray();
-        return spec with { PodSecurity = _securities.Acquire(spec.PodSecurity), Containers = containers };
+        var containers = spec.Containers.IsDefault ? spec.Containers : spec.Containers.Select(c => c with
+        {
+            Name = _specStrings.Acquire(c.Name),
+            Security = _securities.Acquire(c.Security),
+            LiteralEnvNames = ShareList(c.LiteralEnvNames),
+        }).ToImmutableArray();
+        return spec with
+        {
+            ServiceAccountName = _specStrings.Acquire(spec.ServiceAccountName),
+            PodSecurity = _securities.Acquire(spec.PodSecurity),
+            Containers = containers,
+        };
     }
 
-    private void ReleaseSecurity(PodSpecInfo spec)
+    private void ReleaseParts(PodSpecInfo spec)
     {
+        _specStrings.Release(spec.ServiceAccountName);
         _securities.Release(spec.PodSecurity);
         foreach (var c in spec.Containers.IsDefault ? [] : spec.Containers)
         {
+            _specStrings.Release(c.Name);
             _securities.Release(c.Security);
+            if (!c.LiteralEnvNames.IsDefaultOrEmpty)
+            {
+                _nameLists.Release(ImmutableCollectionsMarshal.AsArray(c.LiteralEnvNames)!);
+            }
+        }
+    }
+
+    /// <summary>The shared array of an equal list (an ImmutableArray's array is never written, so it can be shared).</summary>
+    private ImmutableArray<string> ShareList(ImmutableArray<string> list) => list.IsDefaultOrEmpty
+        ? list
+        : ImmutableCollectionsMarshal.AsImmutableArray(_nameLists.Acquire(ImmutableCollectionsMarshal.AsArray(list)!));
+
+    /// <summary>String arrays equal by their items, in order.</summary>
+    private sealed class ListComparer : IEqualityComparer<string[]>
+    {
+        public static readonly ListComparer Instance = new();
+
+        public bool Equals(string[]? x, string[]? y) => x.AsSpan().SequenceEqual(y.AsSpan());
+
+        public int GetHashCode(string[] list)
+        {
+            var h = new HashCode();
+            foreach (var item in list)
+            {
+                h.Add(item, StringComparer.Ordinal);
+            }
+            return h.ToHashCode();
         }
     }
 
@@ -298,13 +340,16 @@ public sealed class ClusterModel
         _namespaceNames.TrimExcess();
         _owners.TrimExcess();
         _securities.TrimExcess();
+        _specStrings.TrimExcess();
+        _nameLists.TrimExcess();
     }
 
     /// <summary>Distinct pod specs held (for tests and diagnostics).</summary>
     public int DistinctSpecs => _specs.Count;
 
     /// <summary>Distinct namespace names and ownerReferences held (for tests and diagnostics).</summary>
-    internal (int NamespaceNames, int Owners, int SecuritySettings) Pooled => (_namespaceNames.Count, _owners.Count, _securities.Count);
+    internal (int NamespaceNames, int Owners, int SpecParts) Pooled =>
+        (_namespaceNames.Count, _owners.Count, _securities.Count + _specStrings.Count + _nameLists.Count);
 
     private void Unindex(ModelObject obj, HashSet<SubjectRef> dirty)
     {
