@@ -14,7 +14,8 @@ internal static class Program
 {
     private const string Usage = """
         usage: PostureExporter.Benchmarks SCENARIO [options]
-          sync   --pods N [--runs K] [--seed S] [--no-kubectl] [--show-log]
+          sync   --pods N [--runs K] [--seed S] [--no-kubectl] [--show-log] [--gcdump FILE]
+          model  --pods N [--seed S] [--gcdump FILE] (the engine's heap alone, in this process)
           churn  --pods N [--rate R] [--seconds S] [--probe-every K]
           scrape --series N [--rate R] [--scrapes K]
           micro  [BenchmarkDotNet arguments, e.g. --filter '*']
@@ -48,6 +49,7 @@ internal static class Program
             "sync" => await SyncScenario.RunAsync(options),
             "churn" => await ChurnScenario.RunAsync(options),
             "scrape" => await ScrapeScenario.RunAsync(options),
+            "model" => await ModelScenario.RunAsync(options),
             _ => throw new ArgumentException($"unknown scenario {args[0]}\n{Usage}"),
         };
         Console.WriteLine(JsonSerializer.Serialize(result, ResultJson));

@@ -61,11 +61,21 @@ public sealed class FindingsIndex
     private EvaluationContext _context;
     private readonly ImmutableDictionary<SubjectScope, ImmutableArray<Control>> _controlsByScope;
     private readonly IFindingsObserver? _observer;
-    private readonly Dictionary<SubjectRef, Finding[]> _findings = [];
+    private readonly Dictionary<SubjectRef, StoredFindings> _findings = [];
     private readonly Dictionary<(string Control, string Namespace), FindingCounts> _counts = [];
     private readonly Dictionary<ObjectKey, string> _waiverProblems = [];
     private readonly Dictionary<SubjectRef, DateTimeOffset> _waiverEnds = [];
     private readonly Dictionary<Control, Finding> _passes = [];
+    // Violation messages repeat across subjects ("container app: no memory or cpu limit"): held once each.
+    private readonly InternPool<string> _messages = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// A subject's findings as the index keeps them: a bit per control of its scope (in the order of the scope's
+    /// control list) for the controls it passes, and the other findings in full. Passes are most findings and carry
+    /// nothing of their own (see <see cref="Pass"/>), so a subject costs a few bytes plus its violations instead of
+    /// an array with a slot per control. <see cref="Expand"/> gives back the array, in control order.
+    /// </summary>
+    private readonly record struct StoredFindings(ulong Passed, Finding[] Others);
 
     public FindingsIndex(ClusterModel model, PostureSettings settings, IFindingsObserver? observer = null)
     {
@@ -74,6 +84,10 @@ public sealed class FindingsIndex
         _context = new EvaluationContext(model, settings);
         Controls = ControlCatalog.Enabled(settings);
         _controlsByScope = Controls.GroupBy(c => c.Scope).ToImmutableDictionary(g => g.Key, g => g.ToImmutableArray());
+        if (_controlsByScope.Values.FirstOrDefault(c => c.Length > 64) is { IsDefault: false } tooMany)
+        {
+            throw new InvalidOperationException($"{tooMany.Length} controls of scope {tooMany[0].Scope}: the index keeps passes as a 64-bit mask per subject");
+        }
         _observer = observer;
     }
 
@@ -87,7 +101,10 @@ public sealed class FindingsIndex
 
     public IReadOnlyDictionary<ObjectKey, string> WaiverProblems => _waiverProblems;
 
-    public IEnumerable<Finding> All => _findings.SelectMany(kv => kv.Value.Select(f => Bind(f, kv.Key)));
+    /// <summary>Distinct violation messages held (for tests and diagnostics).</summary>
+    internal int DistinctMessages => _messages.Count;
+
+    public IEnumerable<Finding> All => _findings.SelectMany(kv => Expand(kv.Key, kv.Value).Select(f => Bind(f, kv.Key)));
 
     public bool IsApplicable(Control control) => control.IsApplicable(_context);
 
@@ -101,6 +118,18 @@ public sealed class FindingsIndex
     {
         var subjects = _model.AllSubjects().Concat(_findings.Keys).ToHashSet();
         Evaluate(subjects, now);
+    }
+
+    /// <summary>
+    /// Gives back the spare capacity of the index's and the model's tables, once the initial state is evaluated
+    /// (see <see cref="ClusterModel.TrimExcess"/>).
+    /// </summary>
+    public void TrimExcess()
+    {
+        _model.TrimExcess();
+        _findings.TrimExcess();
+        _counts.TrimExcess();
+        _messages.TrimExcess();
     }
 
     /// <summary>
@@ -153,7 +182,7 @@ public sealed class FindingsIndex
 
     private void EvaluateSubject(SubjectRef subject, DateTimeOffset now)
     {
-        _findings.TryGetValue(subject, out var before);
+        var before = _findings.TryGetValue(subject, out var stored) ? Expand(subject, stored) : null;
         var exists = _model.Exists(subject);
         var after = exists ? Compute(subject, before, now) : [];
         if (!exists)
@@ -173,7 +202,15 @@ public sealed class FindingsIndex
         }
         else
         {
-            _findings[subject] = after;
+            _findings[subject] = Store(subject, after);
+        }
+        // Compute counted a user of each new message; the findings replaced give theirs back.
+        foreach (var b in before)
+        {
+            if (b.Status != FindingStatus.Pass)
+            {
+                _messages.Release(b.Message);
+            }
         }
 
         // Counts go up before the observer hears of a finding and down after, so a surface that creates series
@@ -212,6 +249,49 @@ public sealed class FindingsIndex
                 _observer?.FindingChanged(null, bound);
             }
         }
+    }
+
+    private StoredFindings Store(SubjectRef subject, Finding[] findings)
+    {
+        var controls = _controlsByScope[subject.Scope];
+        var passed = 0UL;
+        var others = 0;
+        foreach (var f in findings)
+        {
+            if (ReferenceEquals(f, _passes.GetValueOrDefault(f.Control)))
+            {
+                passed |= 1UL << controls.IndexOf(f.Control);
+            }
+            else
+            {
+                others++;
+            }
+        }
+        return new StoredFindings(passed, others == 0 ? [] : others == findings.Length ? findings : Array.FindAll(findings, f => !ReferenceEquals(f, _passes.GetValueOrDefault(f.Control))));
+    }
+
+    /// <summary>A subject's findings as <see cref="Compute"/> made them: passes and the others, in control order.</summary>
+    private Finding[] Expand(SubjectRef subject, StoredFindings stored)
+    {
+        if (stored.Passed == 0)
+        {
+            return stored.Others;
+        }
+        var controls = _controlsByScope[subject.Scope];
+        var result = new Finding[System.Numerics.BitOperations.PopCount(stored.Passed) + stored.Others.Length];
+        var (n, next) = (0, 0);
+        for (var i = 0; i < controls.Length; i++)
+        {
+            if ((stored.Passed & (1UL << i)) != 0)
+            {
+                result[n++] = _passes[controls[i]];
+            }
+            else if (next < stored.Others.Length && ReferenceEquals(stored.Others[next].Control, controls[i]))
+            {
+                result[n++] = stored.Others[next++];
+            }
+        }
+        return result;
     }
 
     /// <summary>A finding about this subject: shared passes get the subject filled in.</summary>
@@ -269,7 +349,7 @@ public sealed class FindingsIndex
             var firstSeen = status == FindingStatus.Violation
                 ? prior is { Status: FindingStatus.Violation, FirstSeen: { } seen } ? seen : now
                 : (DateTimeOffset?)null;
-            results.Add(new Finding(control, subject, status, message, firstSeen, waiver) { Severity = severity });
+            results.Add(new Finding(control, subject, status, _messages.Acquire(message), firstSeen, waiver) { Severity = severity });
         }
         if (nextEnd is { } e)
         {

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 
 namespace PostureExporter.Engine.Model;
 
@@ -10,11 +11,18 @@ public sealed class ClusterModel
 {
     private const int MaxOwnerDepth = 8;
 
-    private readonly Dictionary<ObjectKey, ModelObject> _objects = [];
+    // Every object, found by its key: a set of the objects themselves rather than a key -> object dictionary, so
+    // that an entry is 16 bytes instead of 40 (the key is not copied beside the object that holds it).
+    private readonly HashSet<ModelObject> _objects = new(ByKey.Instance);
+    private readonly HashSet<ModelObject>.AlternateLookup<ObjectKey> _byKey;
+    // Objects by kind and namespace, for the kinds that are looked up that way (see IndexedByNamespace).
     private readonly Dictionary<(string Kind, string Namespace), Dictionary<string, ModelObject>> _byNamespace = [];
-    private readonly Dictionary<ObjectKey, HashSet<ObjectKey>> _children = [];
-    private readonly Dictionary<ObjectKey, ObjectKey> _podSubject = [];
-    private readonly Dictionary<ObjectKey, HashSet<ObjectKey>> _subjectPods = [];
+    // An owner's key (present in the model or not) -> the objects whose controller it is. Most owners have a few
+    // children, hence small reference sets rather than a HashSet of keys each.
+    private readonly Dictionary<ObjectKey, RefSet<ModelObject>> _children = [];
+    // Pod -> the group of its workload subject, and subject -> that group (the pods that resolve to it).
+    private readonly Dictionary<PodInfo, PodGroup> _podSubject = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<ObjectKey, PodGroup> _subjectPods = [];
     private readonly Dictionary<string, HashSet<ObjectKey>> _workloadSubjectsByNamespace = [];
     private readonly Dictionary<ObjectKey, HashSet<ObjectKey>> _bindingsByRole = [];
     private readonly Dictionary<string, int> _grants = [];
@@ -22,6 +30,44 @@ public sealed class ClusterModel
     private readonly Dictionary<string, int> _kindCounts = [];
     // Identical pod specs (the replicas of a workload) are held once, with a count of their users.
     private readonly Dictionary<PodSpecInfo, (PodSpecInfo Shared, int Users)> _specs = [];
+    // Every object of a namespace decodes its own copy of the namespace's name, every pod of a ReplicaSet its own
+    // ownerReference: the model holds each once (what remains per pod is mostly its name).
+    private readonly InternPool<string> _namespaceNames = new(StringComparer.Ordinal);
+    private readonly InternPool<OwnerRef> _owners = new();
+    private readonly InternPool<SecuritySettings> _securities = new();
+    private readonly InternPool<string> _specStrings = new(StringComparer.Ordinal);
+    private readonly InternPool<string[]> _nameLists = new(ListComparer.Instance);
+
+    public ClusterModel() => _byKey = _objects.GetAlternateLookup<ObjectKey>();
+
+    /// <summary>Objects are equal in <see cref="_objects"/> when their keys are, and are found by key.</summary>
+    private sealed class ByKey : IEqualityComparer<ModelObject>, IAlternateEqualityComparer<ObjectKey, ModelObject>
+    {
+        public static readonly ByKey Instance = new();
+
+        public bool Equals(ModelObject? x, ModelObject? y) => x?.Key == y?.Key;
+
+        public int GetHashCode(ModelObject obj) => obj.Key.GetHashCode();
+
+        public bool Equals(ObjectKey alternate, ModelObject other) => alternate == other.Key;
+
+        public int GetHashCode(ObjectKey alternate) => alternate.GetHashCode();
+
+        public ModelObject Create(ObjectKey alternate) => throw new NotSupportedException("objects are added whole, not made from a key");
+    }
+
+    /// <summary>The pods that resolve to one workload subject.</summary>
+    private sealed class PodGroup(ObjectKey subject) : RefSet<PodInfo>
+    {
+        public ObjectKey Subject { get; } = subject;
+    }
+
+    /// <summary>
+    /// Pods and workload objects are never looked up by namespace (only by key, owner or subject), and they are
+    /// nearly all of the objects: keeping them out of the namespace index saves an entry per pod. Looking them up
+    /// by kind or namespace anyway scans every object.
+    /// </summary>
+    private static bool IndexedByNamespace(string kind) => kind != Kinds.Pod && !Kinds.Workloads.Contains(kind);
 
     public int Count => _objects.Count;
 
@@ -29,25 +75,29 @@ public sealed class ClusterModel
     public int CountOf(string kind) => _kindCounts.GetValueOrDefault(kind);
 
     /// <summary>Keys of every object of one kind (for reconciling after a relist).</summary>
-    public IEnumerable<ObjectKey> KeysOf(string kind) =>
-        _byNamespace.Where(kv => kv.Key.Kind == kind).SelectMany(kv => kv.Value.Values.Select(o => o.Key));
+    public IEnumerable<ObjectKey> KeysOf(string kind) => IndexedByNamespace(kind)
+        ? _byNamespace.Where(kv => kv.Key.Kind == kind).SelectMany(kv => kv.Value.Values.Select(o => o.Key))
+        : _objects.Where(o => o.Key.Kind == kind).Select(o => o.Key);
 
-    public IEnumerable<ModelObject> Objects => _objects.Values;
+    public IEnumerable<ModelObject> Objects => _objects;
 
-    public ModelObject? Get(ObjectKey key) => _objects.GetValueOrDefault(key);
+    public ModelObject? Get(ObjectKey key) => _byKey.TryGetValue(key, out var obj) ? obj : null;
 
     public IEnumerable<T> InNamespace<T>(string kind, string ns) where T : ModelObject =>
-        _byNamespace.TryGetValue((kind, ns), out var d) ? d.Values.Cast<T>() : [];
+        IndexedByNamespace(kind)
+            ? _byNamespace.TryGetValue((kind, ns), out var d) ? d.Values.Cast<T>() : []
+            : _objects.Where(o => o.Key.Kind == kind && o.Key.Namespace == ns).Cast<T>();
 
-    public IEnumerable<T> OfKind<T>(string kind) where T : ModelObject =>
-        _byNamespace.Where(kv => kv.Key.Kind == kind).SelectMany(kv => kv.Value.Values).Cast<T>();
+    public IEnumerable<T> OfKind<T>(string kind) where T : ModelObject => IndexedByNamespace(kind)
+        ? _byNamespace.Where(kv => kv.Key.Kind == kind).SelectMany(kv => kv.Value.Values).Cast<T>()
+        : _objects.Where(o => o.Key.Kind == kind).Cast<T>();
 
     public NamespaceInfo? Namespace(string name) => Get(new ObjectKey(Kinds.Namespace, "", name)) as NamespaceInfo;
 
     public IReadOnlyCollection<ObjectKey> ApiServerPods => _apiServerPods;
 
     public IEnumerable<BindingInfo> BindingsOf(ObjectKey role) =>
-        _bindingsByRole.TryGetValue(role, out var keys) ? keys.Select(k => (BindingInfo)_objects[k]) : [];
+        _bindingsByRole.TryGetValue(role, out var keys) ? keys.Select(k => (BindingInfo)Get(k)!) : [];
 
     /// <summary>
     /// Whether any RoleBinding or ClusterRoleBinding names this ServiceAccount (as a ServiceAccount subject or as the
@@ -65,16 +115,17 @@ public sealed class ClusterModel
         _mutations++;
         obj = Share(obj);
         var dirty = new HashSet<SubjectRef>();
-        var old = _objects.GetValueOrDefault(obj.Key);
+        var old = Get(obj.Key);
         if (old is not null)
         {
             Unindex(old, dirty);
+            _objects.Remove(old);
         }
         else
         {
             _kindCounts[obj.Key.Kind] = _kindCounts.GetValueOrDefault(obj.Key.Kind) + 1;
         }
-        _objects[obj.Key] = obj;
+        _objects.Add(obj);
         Index(obj, dirty);
         return dirty;
     }
@@ -84,8 +135,9 @@ public sealed class ClusterModel
     {
         _mutations++;
         var dirty = new HashSet<SubjectRef>();
-        if (_objects.Remove(key, out var old))
+        if (Get(key) is { } old)
         {
+            _objects.Remove(old);
             _kindCounts[key.Kind]--;
             Unindex(old, dirty);
             AfterRemove(old, dirty);
@@ -96,12 +148,15 @@ public sealed class ClusterModel
     private void Index(ModelObject obj, HashSet<SubjectRef> dirty)
     {
         var k = obj.Key;
-        var bucketKey = (k.Kind, k.Namespace);
-        if (!_byNamespace.TryGetValue(bucketKey, out var bucket))
+        if (IndexedByNamespace(k.Kind))
         {
-            _byNamespace[bucketKey] = bucket = [];
+            var bucketKey = (k.Kind, k.Namespace);
+            if (!_byNamespace.TryGetValue(bucketKey, out var bucket))
+            {
+                _byNamespace[bucketKey] = bucket = [];
+            }
+            bucket[k.Name] = obj;
         }
-        bucket[k.Name] = obj;
 
         switch (obj)
         {
@@ -112,7 +167,7 @@ public sealed class ClusterModel
                     _apiServerPods.Add(k);
                     dirty.Add(new SubjectRef(SubjectScope.ApiServer, k));
                 }
-                ResolvePod(k, dirty);
+                ResolvePod(pod, dirty);
                 break;
             case WorkloadInfo w:
                 AddChild(w);
@@ -158,12 +213,25 @@ public sealed class ClusterModel
         }
     }
 
-    private ModelObject Share(ModelObject obj) => obj switch
+    /// <summary>
+    /// The object as the model holds it: with the shared instances of its namespace's name, its ownerReference and
+    /// its pod spec. Each is counted, and released by <see cref="Unindex"/> when the object is replaced or removed.
+    /// </summary>
+    private ModelObject Share(ModelObject obj)
     {
-        PodInfo p => p with { Spec = Acquire(p.Spec) },
-        WorkloadInfo { Template: { } t } w => w with { Template = Acquire(t) },
-        _ => obj,
-    };
+        var ns = obj.Key.Namespace.Length == 0 ? obj.Key.Namespace : _namespaceNames.Acquire(obj.Key.Namespace);
+        var owner = obj.Controller is { } c ? _owners.Acquire(c) : null;
+        if (!ReferenceEquals(ns, obj.Key.Namespace) || !ReferenceEquals(owner, obj.Controller))
+        {
+            obj = obj with { Key = obj.Key with { Namespace = ns }, Controller = owner };
+        }
+        return obj switch
+        {
+            PodInfo p => p with { Spec = Acquire(p.Spec) },
+            WorkloadInfo { Template: { } t } w => w with { Template = Acquire(t) },
+            _ => obj,
+        };
+    }
 
     private PodSpecInfo Acquire(PodSpecInfo spec)
     {
@@ -172,6 +240,7 @@ public sealed class ClusterModel
             _specs[spec] = (entry.Shared, entry.Users + 1);
             return entry.Shared;
         }
+        spec = ShareParts(spec);
         _specs[spec] = (spec, 1);
         return spec;
     }
@@ -183,6 +252,7 @@ public sealed class ClusterModel
             if (entry.Users <= 1)
             {
                 _specs.Remove(spec);
+                ReleaseParts(entry.Shared);
             }
             else
             {
@@ -191,8 +261,95 @@ public sealed class ClusterModel
         }
     }
 
+    /// <summary>
+    /// Distinct specs (about one per workload: they differ in images) still mostly have the same parts: the same
+    /// few securityContexts, container names, ServiceAccount names and lists of literal env names. A new distinct
+    /// spec takes the shared instances of those, given back by <see cref="ReleaseParts"/> when the spec goes.
+    /// </summary>
+    private PodSpecInfo ShareParts(PodSpecInfo spec)
+    {
+        var containers = spec.Containers.IsDefault ? spec.Containers : spec.Containers.Select(c => c with
+        {
+            Name = _specStrings.Acquire(c.Name),
+            Security = _securities.Acquire(c.Security),
+            LiteralEnvNames = ShareList(c.LiteralEnvNames),
+        }).ToImmutableArray();
+        return spec with
+        {
+            ServiceAccountName = _specStrings.Acquire(spec.ServiceAccountName),
+            PodSecurity = _securities.Acquire(spec.PodSecurity),
+            Containers = containers,
+        };
+    }
+
+    private void ReleaseParts(PodSpecInfo spec)
+    {
+        _specStrings.Release(spec.ServiceAccountName);
+        _securities.Release(spec.PodSecurity);
+        foreach (var c in spec.Containers.IsDefault ? [] : spec.Containers)
+        {
+            _specStrings.Release(c.Name);
+            _securities.Release(c.Security);
+            if (!c.LiteralEnvNames.IsDefaultOrEmpty)
+            {
+                _nameLists.Release(ImmutableCollectionsMarshal.AsArray(c.LiteralEnvNames)!);
+            }
+        }
+    }
+
+    /// <summary>The shared array of an equal list (an ImmutableArray's array is never written, so it can be shared).</summary>
+    private ImmutableArray<string> ShareList(ImmutableArray<string> list) => list.IsDefaultOrEmpty
+        ? list
+        : ImmutableCollectionsMarshal.AsImmutableArray(_nameLists.Acquire(ImmutableCollectionsMarshal.AsArray(list)!));
+
+    /// <summary>String arrays equal by their items, in order.</summary>
+    private sealed class ListComparer : IEqualityComparer<string[]>
+    {
+        public static readonly ListComparer Instance = new();
+
+        public bool Equals(string[]? x, string[]? y) => x.AsSpan().SequenceEqual(y.AsSpan());
+
+        public int GetHashCode(string[] list)
+        {
+            var h = new HashCode();
+            foreach (var item in list)
+            {
+                h.Add(item, StringComparer.Ordinal);
+            }
+            return h.ToHashCode();
+        }
+    }
+
+    /// <summary>
+    /// Gives back the spare capacity of the model's tables. Worth it once, after the initial lists: the tables grew
+    /// by doubling while they filled, and up to half of each is empty then (at 100k pods several MB). Under churn at
+    /// a steady size the tables reuse their freed entries and stay trimmed; a cluster that grows regains the slack.
+    /// </summary>
+    public void TrimExcess()
+    {
+        _objects.TrimExcess();
+        _children.TrimExcess();
+        _podSubject.TrimExcess();
+        _subjectPods.TrimExcess();
+        _workloadSubjectsByNamespace.TrimExcess();
+        foreach (var subjects in _workloadSubjectsByNamespace.Values)
+        {
+            subjects.TrimExcess();
+        }
+        _specs.TrimExcess();
+        _namespaceNames.TrimExcess();
+        _owners.TrimExcess();
+        _securities.TrimExcess();
+        _specStrings.TrimExcess();
+        _nameLists.TrimExcess();
+    }
+
     /// <summary>Distinct pod specs held (for tests and diagnostics).</summary>
     public int DistinctSpecs => _specs.Count;
+
+    /// <summary>Distinct namespace names and ownerReferences held (for tests and diagnostics).</summary>
+    internal (int NamespaceNames, int Owners, int SpecParts) Pooled =>
+        (_namespaceNames.Count, _owners.Count, _securities.Count + _specStrings.Count + _nameLists.Count);
 
     private void Unindex(ModelObject obj, HashSet<SubjectRef> dirty)
     {
@@ -203,7 +360,15 @@ public sealed class ClusterModel
             WorkloadInfo w => w.Template,
             _ => null,
         });
-        if (_byNamespace.TryGetValue((k.Kind, k.Namespace), out var bucket))
+        if (k.Namespace.Length > 0)
+        {
+            _namespaceNames.Release(k.Namespace);
+        }
+        if (obj.Controller is { } owner)
+        {
+            _owners.Release(owner);
+        }
+        if (IndexedByNamespace(k.Kind) && _byNamespace.TryGetValue((k.Kind, k.Namespace), out var bucket))
         {
             bucket.Remove(k.Name);
             if (bucket.Count == 0)
@@ -219,10 +384,10 @@ public sealed class ClusterModel
                 {
                     dirty.Add(new SubjectRef(SubjectScope.ApiServer, k));
                 }
-                if (_podSubject.Remove(k, out var subject))
+                if (_podSubject.Remove(pod, out var group))
                 {
-                    Remove(_subjectPods, subject, k);
-                    RefreshWorkloadSubject(subject, dirty);
+                    Leave(group, pod);
+                    RefreshWorkloadSubject(group.Subject, dirty);
                 }
                 break;
             case WorkloadInfo w:
@@ -257,7 +422,12 @@ public sealed class ClusterModel
     {
         if (child.Controller is not null)
         {
-            Add(_children, OwnerKey(child), child.Key);
+            var owner = OwnerKey(child);
+            if (!_children.TryGetValue(owner, out var children))
+            {
+                _children[owner] = children = new RefSet<ModelObject>();
+            }
+            children.Add(child);
         }
     }
 
@@ -265,7 +435,11 @@ public sealed class ClusterModel
     {
         if (child.Controller is not null)
         {
-            Remove(_children, OwnerKey(child), child.Key);
+            var owner = OwnerKey(child);
+            if (_children.TryGetValue(owner, out var children) && children.Remove(child) && children.Count == 0)
+            {
+                _children.Remove(owner);
+            }
         }
     }
 
@@ -286,7 +460,7 @@ public sealed class ClusterModel
                 return current.Key;
             }
             var ownerKey = new ObjectKey(owner!.Kind, current.Key.Namespace, owner.Name);
-            if (!_objects.TryGetValue(ownerKey, out var next))
+            if (!_byKey.TryGetValue(ownerKey, out var next))
             {
                 return ownerKey;
             }
@@ -295,19 +469,32 @@ public sealed class ClusterModel
         return current.Key;
     }
 
-    private void ResolvePod(ObjectKey pod, HashSet<SubjectRef> dirty)
+    /// <summary>(Re)resolves a pod held by the model to its workload subject.</summary>
+    private void ResolvePod(PodInfo pod, HashSet<SubjectRef> dirty)
     {
         if (_podSubject.Remove(pod, out var previous))
         {
-            Remove(_subjectPods, previous, pod);
-            RefreshWorkloadSubject(previous, dirty);
+            Leave(previous, pod);
+            RefreshWorkloadSubject(previous.Subject, dirty);
         }
-        if (_objects.TryGetValue(pod, out var obj))
+        if (ReferenceEquals(Get(pod.Key), pod))
         {
-            var subject = TopOwner(obj);
-            _podSubject[pod] = subject;
-            Add(_subjectPods, subject, pod);
+            var subject = TopOwner(pod);
+            if (!_subjectPods.TryGetValue(subject, out var group))
+            {
+                _subjectPods[subject] = group = new PodGroup(subject);
+            }
+            group.Add(pod);
+            _podSubject[pod] = group;
             RefreshWorkloadSubject(subject, dirty);
+        }
+    }
+
+    private void Leave(PodGroup group, PodInfo pod)
+    {
+        if (group.Remove(pod) && group.Count == 0)
+        {
+            _subjectPods.Remove(group.Subject);
         }
     }
 
@@ -319,14 +506,14 @@ public sealed class ClusterModel
         }
         foreach (var child in children.ToList())
         {
-            if (child.Kind == Kinds.Pod)
+            if (child is PodInfo pod)
             {
-                ResolvePod(child, dirty);
+                ResolvePod(pod, dirty);
             }
             else
             {
-                RefreshWorkloadSubject(child, dirty);
-                ResolveDescendants(child, dirty, depth + 1);
+                RefreshWorkloadSubject(child.Key, dirty);
+                ResolveDescendants(child.Key, dirty, depth + 1);
             }
         }
     }
@@ -336,7 +523,7 @@ public sealed class ClusterModel
     {
         dirty.Add(new SubjectRef(SubjectScope.Workload, key));
         var exists = _subjectPods.ContainsKey(key)
-            || (_objects.TryGetValue(key, out var o) && o is WorkloadInfo && !Projector.HasWorkloadController(o));
+            || (Get(key) is WorkloadInfo o && !Projector.HasWorkloadController(o));
         if (exists)
         {
             Add(_workloadSubjectsByNamespace, key.Namespace, key);
@@ -427,7 +614,7 @@ public sealed class ClusterModel
                 yield return new SubjectRef(SubjectScope.Workload, k);
             }
         }
-        foreach (var o in _objects.Values)
+        foreach (var o in _objects)
         {
             var scope = ScopeOf(o);
             if (scope is not null)
@@ -456,11 +643,11 @@ public sealed class ClusterModel
     {
         SubjectScope.Workload => _workloadSubjectsByNamespace.TryGetValue(s.Key.Namespace, out var keys) && keys.Contains(s.Key),
         SubjectScope.ApiServer => _apiServerPods.Contains(s.Key),
-        _ => _objects.TryGetValue(s.Key, out var o) && ScopeOf(o) == s.Scope,
+        _ => Get(s.Key) is { } o && ScopeOf(o) == s.Scope,
     };
 
     /// <summary>The object whose annotations carry a subject's waivers (its top-level owner for workloads).</summary>
-    public ModelObject? WaiverSource(SubjectRef s) => _objects.GetValueOrDefault(s.Key);
+    public ModelObject? WaiverSource(SubjectRef s) => Get(s.Key);
 
     /// <summary>
     /// A workload subject as controls see it, or null when it does not exist. Every workload control of a subject
@@ -486,16 +673,15 @@ public sealed class ClusterModel
         {
             return null;
         }
-        var owner = _objects.GetValueOrDefault(key);
+        var owner = Get(key);
         var specs = new List<PodSpecInfo>();
         if (_subjectPods.TryGetValue(key, out var pods))
         {
             // Specs are shared, so replicas collapse by reference. Sorted by pod name so that the first violating
             // pod (and so the message) does not depend on hash order.
             var seen = new HashSet<PodSpecInfo>(ReferenceEqualityComparer.Instance);
-            foreach (var p in pods.Count == 1 ? (IEnumerable<ObjectKey>)pods : pods.OrderBy(p => p.Name, StringComparer.Ordinal))
+            foreach (var pod in pods.Count == 1 ? (IEnumerable<PodInfo>)pods : pods.OrderBy(p => p.Key.Name, StringComparer.Ordinal))
             {
-                var pod = (PodInfo)_objects[p];
                 if (pod.Live && seen.Add(pod.Spec))
                 {
                     specs.Add(pod.Spec);

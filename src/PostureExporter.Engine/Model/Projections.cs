@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Globalization;
 
 namespace PostureExporter.Engine.Model;
 
@@ -29,6 +30,24 @@ public static class Kinds
 
     public static readonly ImmutableHashSet<string> ClusterScoped = ImmutableHashSet.Create(
         Namespace, Node, ClusterRole, ClusterRoleBinding);
+
+    /// <summary>
+    /// The constant above for a kind name decoded from an object (an ownerReference's kind), so that the model holds
+    /// one "ReplicaSet" rather than one per pod; any other kind is returned as it is.
+    /// </summary>
+    public static string Canonical(string kind) => kind switch
+    {
+        ReplicaSet => ReplicaSet,
+        Deployment => Deployment,
+        StatefulSet => StatefulSet,
+        DaemonSet => DaemonSet,
+        Job => Job,
+        CronJob => CronJob,
+        ReplicationController => ReplicationController,
+        Node => Node,
+        Pod => Pod,
+        _ => kind,
+    };
 }
 
 /// <summary>Identity of one object in the model: kind, namespace ("" when cluster-scoped) and name.</summary>
@@ -46,9 +65,34 @@ public sealed record OwnerRef(string Kind, string Name);
 /// </summary>
 public abstract record ModelObject(ObjectKey Key)
 {
+    // The API server's resource versions are decimal numbers: such a version is held as one (a string per object
+    // would be ~40 bytes more, at 100k pods 4 MB) and read back as the same text. Any other text is kept as it is.
+    private readonly ulong _resourceVersion;
+    private readonly string? _resourceVersionText;
+
     public ImmutableDictionary<string, string> Annotations { get; init; } = ImmutableDictionary<string, string>.Empty;
     public OwnerRef? Controller { get; init; }
-    public string ResourceVersion { get; init; } = "";
+
+    /// <summary>metadata.resourceVersion, "" when unknown (an opaque string to everything that reads it).</summary>
+    public string ResourceVersion
+    {
+        get => _resourceVersionText ?? (_resourceVersion == 0 ? "" : _resourceVersion.ToString(CultureInfo.InvariantCulture));
+        init
+        {
+            if (IsPlainNumber(value) && ulong.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n))
+            {
+                (_resourceVersion, _resourceVersionText) = (n, null);
+            }
+            else
+            {
+                (_resourceVersion, _resourceVersionText) = (0, value);
+            }
+        }
+    }
+
+    /// <summary>Digits without a leading zero (so that the number reads back as exactly the same text).</summary>
+    private static bool IsPlainNumber(string value) =>
+        value is { Length: > 0 and <= 19 } && value[0] is >= '1' and <= '9' && value.AsSpan().IndexOfAnyExceptInRange('0', '9') < 0;
 }
 
 /// <summary>securityContext fields that controls read, from a pod or a container.</summary>

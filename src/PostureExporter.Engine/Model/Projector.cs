@@ -58,15 +58,18 @@ public static class Projector
         {
             return ImmutableDictionary<string, string>.Empty;
         }
-        var b = ImmutableDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+        ImmutableDictionary<string, string>.Builder? b = null;
         foreach (var (k, v) in all)
         {
             if (k.StartsWith(AnnotationPrefix, StringComparison.Ordinal))
             {
+                b ??= ImmutableDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
                 b[k] = v ?? "";
             }
         }
-        return b.ToImmutable();
+        // Most objects carry annotations but none of ours: they share the one empty dictionary (a builder with an
+        // explicit comparer would make a new empty instance, with its comparers, for each of them).
+        return b is null ? ImmutableDictionary<string, string>.Empty : b.ToImmutable();
     }
 
     /// <summary>The annotations a control reads that are not ours (e.g. an ingress controller's).</summary>
@@ -90,7 +93,7 @@ public static class Projector
     private static OwnerRef? ControllerOf(V1ObjectMeta? meta)
     {
         var owner = meta?.OwnerReferences?.FirstOrDefault(o => o.Controller == true);
-        return owner is null ? null : new OwnerRef(owner.Kind, owner.Name);
+        return owner is null ? null : new OwnerRef(Kinds.Canonical(owner.Kind ?? ""), owner.Name ?? "");
     }
 
     private static PodInfo Pod(V1Pod p)

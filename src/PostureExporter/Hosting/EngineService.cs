@@ -116,6 +116,8 @@ internal sealed partial class EngineService(
             metrics.CountTransitions = false;
             index.EvaluateAll(time.GetUtcNow());
             metrics.CountTransitions = true;
+            // The tables filled by doubling while the lists came in: give back their spare half now.
+            index.TrimExcess();
             state.InitialEvaluationDone = true;
             bindingsChanged = true;
             LogInitialEvaluation(logger, index.Model.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);

@@ -35,5 +35,7 @@ internal sealed class Arguments
     public double Double(string name, double fallback) =>
         _values.TryGetValue(name, out var v) ? double.Parse(v, CultureInfo.InvariantCulture) : fallback;
 
+    public string? String(string name) => _values.GetValueOrDefault(name);
+
     public bool Flag(string name) => _values.ContainsKey(name);
 }

@@ -6,7 +6,7 @@ using PostureExporter.Simulator.Synthetic;
 namespace PostureExporter.Benchmarks.Scenarios;
 
 /// <summary>
-/// sync --pods N [--runs K] [--seed S] [--no-kubectl] [--show-log]: process start to "ready with every gauge correct", against
+/// sync --pods N [--runs K] [--seed S] [--no-kubectl] [--show-log] [--gcdump FILE]: process start to "ready with every gauge correct", against
 /// kubectl listing the same pods and against the floor (the same list pages read over HTTP and only tokenized).
 /// </summary>
 internal static class SyncScenario
@@ -38,6 +38,11 @@ internal static class SyncScenario
                 var (h, _) = await exporter.CollectGarbageAsync();
                 heap = h;
                 rss = exporter.RssBytes();
+                // --gcdump FILE: a heap dump of the synced exporter (dotnet-gcdump), to see what the heap holds.
+                if (args.String("gcdump") is { } dump)
+                {
+                    await GcDumpAsync(exporter.Pid, dump);
+                }
                 if (args.Flag("show-log"))
                 {
                     Console.Error.WriteLine(exporter.Log);
@@ -74,6 +79,18 @@ internal static class SyncScenario
             each_kubectl_s = results.Select(r => Math.Round(r.Kubectl, 3)),
             each_floor_s = results.Select(r => Math.Round(r.Floor, 3)),
         };
+    }
+
+    /// <summary>dotnet-gcdump collect -p PID -o FILE (the global tool, ~/.dotnet/tools or on PATH).</summary>
+    public static async Task GcDumpAsync(int pid, string file)
+    {
+        var tool = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".dotnet", "tools", "dotnet-gcdump");
+        using var p = Process.Start(new ProcessStartInfo(File.Exists(tool) ? tool : "dotnet-gcdump", ["collect", "-p", pid.ToString(System.Globalization.CultureInfo.InvariantCulture), "-o", file])
+        {
+            UseShellExecute = false,
+        })!;
+        await p.WaitForExitAsync();
+        Log.Info($"gcdump of pid {pid} written to {file} (exit {p.ExitCode})");
     }
 
     /// <summary>KUBECONFIG=/dev/null kubectl --server URL get pods -A -o json &gt; /dev/null, timed.</summary>
