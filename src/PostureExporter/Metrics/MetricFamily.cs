@@ -1,0 +1,331 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using Prometheus;
+
+namespace PostureExporter.Metrics;
+
+/// <summary>The two sample types the posture families use.</summary>
+internal enum MetricType
+{
+    Gauge,
+    Counter,
+}
+
+/// <summary>
+/// One metric family kept as ready-to-send exposition text: every series holds its whole line
+/// (<c>name{labels} value\n</c>) as UTF-8, re-encoded only when its value changes, so a scrape copies bytes
+/// instead of rendering label values again (prometheus-net re-renders all of them on every scrape: at 200k
+/// series that was 31 MB of text built from scratch and 64 MB allocated per scrape).
+/// </summary>
+/// <remarks>
+/// Written by the engine thread, read by any number of concurrent scrapes. Every update holds the family's lock
+/// for one dictionary operation and the encoding of one line (about a microsecond); a scrape holds it only to
+/// copy the references of the lines (about a millisecond at 200k series) and writes the bytes out after releasing
+/// it. A line's byte array is never changed once visible (a new value gets a new array), so what a scrape
+/// copied stays valid, and it shows the family exactly as it stood between two updates, never half of one.
+/// </remarks>
+internal sealed class MetricFamily
+{
+    // Room for the longest value text ("-1.7976931348623157E+308", 24 chars) plus the newline.
+    private const int MaxValueBytes = 32;
+
+    private readonly object _lock = new();
+    private readonly Dictionary<string[], Series> _byLabels = new(LabelValuesComparer.Instance);
+    // The series in a dense array, so a scrape copies references without walking the dictionary; removal moves
+    // the last series into the hole (order within a family carries no meaning in the exposition formats).
+    private readonly List<Series> _dense = [];
+    private readonly byte[] _textHeader;
+    private readonly byte[] _openMetricsHeader;
+    private readonly byte[] _name;
+
+    public MetricFamily(string name, string help, MetricType type, params string[] labelNames)
+    {
+        if (type == MetricType.Counter && !name.EndsWith("_total", StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"counter {name} must end with _total", nameof(name));
+        }
+        Name = name;
+        Type = type;
+        LabelNames = labelNames;
+        _name = Encoding.UTF8.GetBytes(name);
+        var typeName = type == MetricType.Counter ? "counter" : "gauge";
+        var escapedHelp = EscapeHelp(help);
+        _textHeader = Encoding.UTF8.GetBytes($"# HELP {name} {escapedHelp}\n# TYPE {name} {typeName}\n");
+        // OpenMetrics names a counter family without the _total its samples carry.
+        var familyName = type == MetricType.Counter ? name[..^"_total".Length] : name;
+        _openMetricsHeader = Encoding.UTF8.GetBytes($"# HELP {familyName} {escapedHelp}\n# TYPE {familyName} {typeName}\n");
+    }
+
+    public string Name { get; }
+
+    public MetricType Type { get; }
+
+    public IReadOnlyList<string> LabelNames { get; }
+
+    /// <summary>Series currently exported.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _dense.Count;
+            }
+        }
+    }
+
+    /// <summary>Sets the series' value, creating the series if it does not exist.</summary>
+    public void Set(double value, params string[] labelValues)
+    {
+        CheckArity(labelValues);
+        lock (_lock)
+        {
+            if (!_byLabels.TryGetValue(labelValues, out var series))
+            {
+                Add(labelValues, value);
+            }
+            else if (!series.Value.Equals(value))
+            {
+                Replace(series, value);
+            }
+        }
+    }
+
+    /// <summary>Adds one to a counter's series, creating it at 0 first if it does not exist.</summary>
+    public void Inc(params string[] labelValues)
+    {
+        CheckArity(labelValues);
+        lock (_lock)
+        {
+            if (_byLabels.TryGetValue(labelValues, out var series))
+            {
+                Replace(series, series.Value + 1);
+            }
+            else
+            {
+                Add(labelValues, 1);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Makes the series exist (at 0 if new) without changing an existing one: a counter exported at 0 before its
+    /// first increment lets increase() see that first increment.
+    /// </summary>
+    public void Ensure(params string[] labelValues)
+    {
+        CheckArity(labelValues);
+        lock (_lock)
+        {
+            if (!_byLabels.ContainsKey(labelValues))
+            {
+                Add(labelValues, 0);
+            }
+        }
+    }
+
+    /// <summary>Removes the series; false when it did not exist.</summary>
+    public bool Remove(params string[] labelValues)
+    {
+        CheckArity(labelValues);
+        lock (_lock)
+        {
+            if (!_byLabels.Remove(labelValues, out var series))
+            {
+                return false;
+            }
+            var last = _dense[^1];
+            _dense[series.Index] = last;
+            last.Index = series.Index;
+            _dense.RemoveAt(_dense.Count - 1);
+            return true;
+        }
+    }
+
+    /// <summary>The value of a series, or null when it does not exist (for tests and diagnostics).</summary>
+    public double? Value(params string[] labelValues)
+    {
+        lock (_lock)
+        {
+            return _byLabels.TryGetValue(labelValues, out var s) ? s.Value : null;
+        }
+    }
+
+    /// <summary>
+    /// Writes HELP, TYPE and every series. The lines are captured under the lock (references only), then copied to
+    /// the writer without it, so a slow client never holds up the engine.
+    /// </summary>
+    public async ValueTask WriteToAsync(ExpositionWriter writer, ExpositionFormat format, CancellationToken ct)
+    {
+        byte[][] lines;
+        int count;
+        lock (_lock)
+        {
+            count = _dense.Count;
+            lines = ArrayPool<byte[]>.Shared.Rent(Math.Max(count, 1));
+            for (var i = 0; i < count; i++)
+            {
+                lines[i] = _dense[i].Line;
+            }
+        }
+        try
+        {
+            await writer.WriteAsync(format == ExpositionFormat.OpenMetricsText ? _openMetricsHeader : _textHeader, ct);
+            for (var i = 0; i < count; i++)
+            {
+                await writer.WriteAsync(lines[i], ct);
+            }
+        }
+        finally
+        {
+            Array.Clear(lines, 0, count);
+            ArrayPool<byte[]>.Shared.Return(lines);
+        }
+    }
+
+    /// <summary>A new series; the caller holds the lock.</summary>
+    private void Add(string[] labelValues, double value)
+    {
+        var prefix = EncodePrefix(labelValues);
+        var series = new Series(prefix.Length) { Index = _dense.Count };
+        series.Line = Line(prefix, series.PrefixLength, value);
+        series.Value = value;
+        // Copied: the caller's array may be reused, and a key must never change.
+        _byLabels.Add((string[])labelValues.Clone(), series);
+        _dense.Add(series);
+    }
+
+    /// <summary>
+    /// A new line for a new value; the caller holds the lock. The old line is left untouched because a scrape may
+    /// be writing it out right now.
+    /// </summary>
+    private static void Replace(Series series, double value)
+    {
+        series.Line = Line(series.Line, series.PrefixLength, value);
+        series.Value = value;
+    }
+
+    /// <summary>The first <paramref name="prefixLength"/> bytes of <paramref name="prefix"/>, the value, a newline.</summary>
+    private static byte[] Line(byte[] prefix, int prefixLength, double value)
+    {
+        Span<byte> valueText = stackalloc byte[MaxValueBytes];
+        var valueLength = FormatValue(value, valueText);
+        var line = new byte[prefixLength + valueLength + 1];
+        prefix.AsSpan(0, prefixLength).CopyTo(line);
+        valueText[..valueLength].CopyTo(line.AsSpan(prefixLength));
+        line[^1] = (byte)'\n';
+        return line;
+    }
+
+    private void CheckArity(string[] labelValues)
+    {
+        if (labelValues.Length != LabelNames.Count)
+        {
+            throw new ArgumentException($"{Name} has {LabelNames.Count} labels, got {labelValues.Length} values", nameof(labelValues));
+        }
+    }
+
+    /// <summary><c>name{a="x",b="y"} </c>, or <c>name </c> for a family without labels.</summary>
+    private byte[] EncodePrefix(string[] labelValues)
+    {
+        var sb = new StringBuilder(Name.Length + 16 * labelValues.Length);
+        sb.Append(Name);
+        if (labelValues.Length > 0)
+        {
+            sb.Append('{');
+            for (var i = 0; i < labelValues.Length; i++)
+            {
+                if (i > 0)
+                {
+                    sb.Append(',');
+                }
+                sb.Append(LabelNames[i]).Append("=\"");
+                AppendEscapedLabelValue(sb, labelValues[i]);
+                sb.Append('"');
+            }
+            sb.Append('}');
+        }
+        sb.Append(' ');
+        return Encoding.UTF8.GetBytes(sb.ToString());
+    }
+
+    /// <summary>Label values escape backslash, double quote and newline (both formats).</summary>
+    private static void AppendEscapedLabelValue(StringBuilder sb, string value)
+    {
+        foreach (var c in value)
+        {
+            _ = c switch
+            {
+                '\\' => sb.Append(@"\\"),
+                '"' => sb.Append("\\\""),
+                '\n' => sb.Append(@"\n"),
+                _ => sb.Append(c),
+            };
+        }
+    }
+
+    /// <summary>
+    /// HELP text escapes backslash and newline. Double quotes are left as they are, as prometheus-net wrote them for
+    /// both formats and Prometheus reads them (the HELP lines stay byte for byte what they were).
+    /// </summary>
+    private static string EscapeHelp(string help) =>
+        help.Replace(@"\", @"\\", StringComparison.Ordinal).Replace("\n", @"\n", StringComparison.Ordinal);
+
+    /// <summary>
+    /// The shortest text that reads back as the same double ("0", "3", "1796020704.549"), valid in both formats;
+    /// infinities and NaN as the formats spell them.
+    /// </summary>
+    internal static int FormatValue(double value, Span<byte> destination)
+    {
+        ReadOnlySpan<byte> special = double.IsNaN(value) ? "NaN"u8
+            : double.IsPositiveInfinity(value) ? "+Inf"u8
+            : double.IsNegativeInfinity(value) ? "-Inf"u8
+            : default;
+        if (!special.IsEmpty)
+        {
+            special.CopyTo(destination);
+            return special.Length;
+        }
+        if (!value.TryFormat(destination, out var written, "R", CultureInfo.InvariantCulture))
+        {
+            throw new InvalidOperationException($"cannot format {value}");
+        }
+        return written;
+    }
+
+    /// <summary>
+    /// One series. Its labels live only in its line's first PrefixLength bytes (<c>name{labels} </c>), so a series
+    /// costs one byte array besides its key.
+    /// </summary>
+    private sealed class Series(int prefixLength)
+    {
+        public int PrefixLength { get; } = prefixLength;
+
+        /// <summary>Position in the dense array.</summary>
+        public int Index { get; set; }
+
+        public double Value { get; set; }
+
+        /// <summary>The whole line as scrapes see it; replaced, never changed, when the value changes.</summary>
+        public byte[] Line { get; set; } = [];
+    }
+
+    private sealed class LabelValuesComparer : IEqualityComparer<string[]>
+    {
+        public static readonly LabelValuesComparer Instance = new();
+
+        public bool Equals(string[]? x, string[]? y) =>
+            ReferenceEquals(x, y) || (x is not null && y is not null && x.AsSpan().SequenceEqual(y));
+
+        public int GetHashCode(string[] obj)
+        {
+            var h = new HashCode();
+            foreach (var s in obj)
+            {
+                h.Add(s, StringComparer.Ordinal);
+            }
+            return h.ToHashCode();
+        }
+    }
+}
