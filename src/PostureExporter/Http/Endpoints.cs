@@ -17,7 +17,9 @@ internal static class Endpoints
             var format = MetricsExposition.Negotiate(context.Request.Headers.Accept);
             context.Response.StatusCode = StatusCodes.Status200OK;
             context.Response.ContentType = MetricsExposition.ContentType(format);
-            await MetricsExposition.WriteAsync(context.Response.Body, store, registry, format, context.RequestAborted);
+            using var exposition = await MetricsExposition.CaptureAsync(store, registry, format, context.RequestAborted);
+            context.Response.ContentLength = exposition.Length;
+            await exposition.WriteToAsync(context.Response.Body, context.RequestAborted);
         });
         app.MapGet("/healthz", () => state.IsHealthy(out var detail)
             ? Results.Text(detail + "\n")

@@ -153,34 +153,21 @@ internal sealed class MetricFamily
     }
 
     /// <summary>
-    /// Writes HELP, TYPE and every series. The lines are captured under the lock (references only), then copied to
-    /// the writer without it, so a slow client never holds up the engine.
+    /// The family as it stands now, to be written out later: under the lock only the lines' references are copied
+    /// (into a pooled array), so a slow client never holds up the engine. Dispose it to return the array.
     /// </summary>
-    public async ValueTask WriteToAsync(ExpositionWriter writer, ExpositionFormat format, CancellationToken ct)
+    public FamilySnapshot Capture(ExpositionFormat format)
     {
-        byte[][] lines;
-        int count;
+        var header = format == ExpositionFormat.OpenMetricsText ? _openMetricsHeader : _textHeader;
         lock (_lock)
         {
-            count = _dense.Count;
-            lines = ArrayPool<byte[]>.Shared.Rent(Math.Max(count, 1));
+            var count = _dense.Count;
+            var lines = ArrayPool<byte[]>.Shared.Rent(Math.Max(count, 1));
             for (var i = 0; i < count; i++)
             {
                 lines[i] = _dense[i].Line;
             }
-        }
-        try
-        {
-            await writer.WriteAsync(format == ExpositionFormat.OpenMetricsText ? _openMetricsHeader : _textHeader, ct);
-            for (var i = 0; i < count; i++)
-            {
-                await writer.WriteAsync(lines[i], ct);
-            }
-        }
-        finally
-        {
-            Array.Clear(lines, 0, count);
-            ArrayPool<byte[]>.Shared.Return(lines);
+            return new FamilySnapshot(header, lines, count);
         }
     }
 
@@ -326,6 +313,51 @@ internal sealed class MetricFamily
                 h.Add(s, StringComparer.Ordinal);
             }
             return h.ToHashCode();
+        }
+    }
+}
+
+/// <summary>HELP, TYPE and the lines of one family at one moment (see <see cref="MetricFamily.Capture"/>).</summary>
+internal sealed class FamilySnapshot : IDisposable
+{
+    private readonly byte[] _header;
+    private byte[][] _lines;
+    private readonly int _count;
+
+    public FamilySnapshot(byte[] header, byte[][] lines, int count)
+    {
+        _header = header;
+        _lines = lines;
+        _count = count;
+        // Outside the family's lock: the lines never change once captured.
+        long length = header.Length;
+        for (var i = 0; i < count; i++)
+        {
+            length += lines[i].Length;
+        }
+        Length = length;
+    }
+
+    /// <summary>Bytes <see cref="WriteToAsync"/> writes.</summary>
+    public long Length { get; }
+
+    public async ValueTask WriteToAsync(ExpositionWriter writer, CancellationToken ct)
+    {
+        ObjectDisposedException.ThrowIf(_lines.Length == 0, this);
+        await writer.WriteAsync(_header, ct);
+        for (var i = 0; i < _count; i++)
+        {
+            await writer.WriteAsync(_lines[i], ct);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_lines.Length > 0)
+        {
+            Array.Clear(_lines, 0, _count);
+            ArrayPool<byte[]>.Shared.Return(_lines);
+            _lines = [];
         }
     }
 }

@@ -36,16 +36,62 @@ internal static class MetricsExposition
         format == ExpositionFormat.OpenMetricsText ? OpenMetricsContentType : TextContentType;
 
     /// <summary>
-    /// Writes the whole exposition. The posture families come first because the registry's OpenMetrics output ends
-    /// the document with its "# EOF" line; nothing may follow it.
+    /// Captures the whole exposition: every posture family (references to their lines), and the registry's
+    /// few health series rendered into a small buffer. Its length is then known before the first byte is sent,
+    /// so the response carries a Content-Length and a client can size its buffer once instead of growing it
+    /// through a 30 MB chunked body.
     /// </summary>
+    public static async Task<Exposition> CaptureAsync(SeriesStore store, CollectorRegistry registry, ExpositionFormat format, CancellationToken ct)
+    {
+        var families = store.Capture(format);
+        try
+        {
+            var health = new MemoryStream();
+            await registry.CollectAndExportAsTextAsync(health, format, ct);
+            return new Exposition(families, health);
+        }
+        catch
+        {
+            foreach (var f in families)
+            {
+                f.Dispose();
+            }
+            throw;
+        }
+    }
+
+    /// <summary>Captures and writes in one go (tests and benchmarks).</summary>
     public static async Task WriteAsync(Stream body, SeriesStore store, CollectorRegistry registry, ExpositionFormat format, CancellationToken ct)
     {
-        await using (var writer = new ExpositionWriter(body))
+        using var exposition = await CaptureAsync(store, registry, format, ct);
+        await exposition.WriteToAsync(body, ct);
+    }
+
+    /// <summary>One captured response. The posture families come first because the registry's OpenMetrics output ends the document with "# EOF"; nothing may follow it.</summary>
+    internal sealed class Exposition(IReadOnlyList<FamilySnapshot> families, MemoryStream health) : IDisposable
+    {
+        public long Length { get; } = families.Sum(f => f.Length) + health.Length;
+
+        public async Task WriteToAsync(Stream body, CancellationToken ct)
         {
-            await store.WriteToAsync(writer, format, ct);
-            await writer.FlushAsync(ct);
+            await using (var writer = new ExpositionWriter(body))
+            {
+                foreach (var family in families)
+                {
+                    await family.WriteToAsync(writer, ct);
+                }
+                await writer.FlushAsync(ct);
+            }
+            await body.WriteAsync(health.GetBuffer().AsMemory(0, (int)health.Length), ct);
         }
-        await registry.CollectAndExportAsTextAsync(body, format, ct);
+
+        public void Dispose()
+        {
+            foreach (var f in families)
+            {
+                f.Dispose();
+            }
+            health.Dispose();
+        }
     }
 }

@@ -28,9 +28,6 @@ internal sealed class SeriesStore
         }
     }
 
-    /// <summary>Series in all families.</summary>
-    public int SeriesCount => Families.Sum(f => f.Count);
-
     private MetricFamily Add(MetricFamily family)
     {
         lock (_lock)
@@ -46,11 +43,26 @@ internal sealed class SeriesStore
     }
 
     /// <summary>Every family, each one a consistent picture of itself (families are captured one after another).</summary>
+    public IReadOnlyList<FamilySnapshot> Capture(ExpositionFormat format) =>
+        [.. Families.Select(f => f.Capture(format))];
+
+    /// <summary>Captures and writes every family (for tests and tools; /metrics captures first to know the length).</summary>
     public async Task WriteToAsync(ExpositionWriter writer, ExpositionFormat format, CancellationToken ct)
     {
-        foreach (var family in Families)
+        var snapshots = Capture(format);
+        try
         {
-            await family.WriteToAsync(writer, format, ct);
+            foreach (var snapshot in snapshots)
+            {
+                await snapshot.WriteToAsync(writer, ct);
+            }
+        }
+        finally
+        {
+            foreach (var snapshot in snapshots)
+            {
+                snapshot.Dispose();
+            }
         }
     }
 }

@@ -57,6 +57,32 @@ public sealed partial class MetricsExpositionTests
         Assert.Contains("posture_c_total{ns=\"a\"} 1\n", om, StringComparison.Ordinal);
     }
 
+    /// <summary>The length announced as Content-Length is exactly what is written, in both formats.</summary>
+    [Theory]
+    [InlineData(ExpositionFormat.PrometheusText)]
+    [InlineData(ExpositionFormat.OpenMetricsText)]
+    public async Task CapturedLength_IsTheBytesWritten(ExpositionFormat format)
+    {
+        var store = new SeriesStore();
+        var g = store.Gauge("g", "A gauge.", "ns");
+        for (var i = 0; i < 5000; i++)
+        {
+            g.Set(i * 1.5, "namespace-" + i);
+        }
+        store.Counter("c_total", "A counter.").Inc();
+        store.Gauge("empty", "No series.", "x");
+        var registry = Prometheus.Metrics.NewCustomRegistry();
+        _ = new ExporterHealthMetrics(registry, "1.0", "abc");
+
+        using var exposition = await MetricsExposition.CaptureAsync(store, registry, format, CancellationToken.None);
+        g.Set(-1, "namespace-added-after-the-capture");
+        using var stream = new MemoryStream();
+        await exposition.WriteToAsync(stream, CancellationToken.None);
+
+        Assert.Equal(stream.Length, exposition.Length);
+        Assert.DoesNotContain("namespace-added-after-the-capture", Encoding.UTF8.GetString(stream.ToArray()), StringComparison.Ordinal);
+    }
+
     /// <summary>
     /// The engine thread keeps exactly one or two series ("s{n-1}", "s{n}") while it moves along, and bumps a
     /// counter; scrapes running at the same time must each see a family as it stood between two updates: every
