@@ -32,9 +32,14 @@ internal sealed class MetricFamily
 
     private readonly object _lock = new();
     private readonly Dictionary<string[], Series> _byLabels = new(LabelValuesComparer.Instance);
-    // The series in a dense array, so a scrape copies references without walking the dictionary; removal moves
-    // the last series into the hole (order within a family carries no meaning in the exposition formats).
-    private readonly List<Series> _dense = [];
+    // The lines in a dense list, so a scrape copies them with one block copy of references (no dictionary
+    // walk, no visit to each series: at 200k series scattered over the heap that is the difference between a
+    // fraction of a millisecond under the lock and several). _series[i] is the series whose line is _lines[i];
+    // removal moves the last one into the hole (order within a family carries no meaning in the formats).
+    private readonly List<byte[]> _lines = [];
+    private readonly List<Series> _series = [];
+    // Sum of the lines' lengths, kept as they change, so a capture knows its size without reading every line.
+    private long _lineBytes;
     private readonly byte[] _textHeader;
     private readonly byte[] _openMetricsHeader;
     private readonly byte[] _name;
@@ -70,7 +75,7 @@ internal sealed class MetricFamily
         {
             lock (_lock)
             {
-                return _dense.Count;
+                return _lines.Count;
             }
         }
     }
@@ -135,10 +140,14 @@ internal sealed class MetricFamily
             {
                 return false;
             }
-            var last = _dense[^1];
-            _dense[series.Index] = last;
+            _lineBytes -= _lines[series.Index].Length;
+            var lastIndex = _lines.Count - 1;
+            var last = _series[lastIndex];
+            _series[series.Index] = last;
+            _lines[series.Index] = _lines[lastIndex];
             last.Index = series.Index;
-            _dense.RemoveAt(_dense.Count - 1);
+            _series.RemoveAt(lastIndex);
+            _lines.RemoveAt(lastIndex);
             return true;
         }
     }
@@ -161,13 +170,10 @@ internal sealed class MetricFamily
         var header = format == ExpositionFormat.OpenMetricsText ? _openMetricsHeader : _textHeader;
         lock (_lock)
         {
-            var count = _dense.Count;
+            var count = _lines.Count;
             var lines = ArrayPool<byte[]>.Shared.Rent(Math.Max(count, 1));
-            for (var i = 0; i < count; i++)
-            {
-                lines[i] = _dense[i].Line;
-            }
-            return new FamilySnapshot(header, lines, count);
+            _lines.CopyTo(0, lines, 0, count);
+            return new FamilySnapshot(header, lines, count, header.Length + _lineBytes);
         }
     }
 
@@ -175,21 +181,25 @@ internal sealed class MetricFamily
     private void Add(string[] labelValues, double value)
     {
         var prefix = EncodePrefix(labelValues);
-        var series = new Series(prefix.Length) { Index = _dense.Count };
-        series.Line = Line(prefix, series.PrefixLength, value);
-        series.Value = value;
+        var series = new Series(prefix.Length) { Index = _lines.Count, Value = value };
+        var line = Line(prefix, series.PrefixLength, value);
         // Copied: the caller's array may be reused, and a key must never change.
         _byLabels.Add((string[])labelValues.Clone(), series);
-        _dense.Add(series);
+        _series.Add(series);
+        _lines.Add(line);
+        _lineBytes += line.Length;
     }
 
     /// <summary>
     /// A new line for a new value; the caller holds the lock. The old line is left untouched because a scrape may
     /// be writing it out right now.
     /// </summary>
-    private static void Replace(Series series, double value)
+    private void Replace(Series series, double value)
     {
-        series.Line = Line(series.Line, series.PrefixLength, value);
+        var old = _lines[series.Index];
+        var line = Line(old, series.PrefixLength, value);
+        _lines[series.Index] = line;
+        _lineBytes += line.Length - old.Length;
         series.Value = value;
     }
 
@@ -283,19 +293,16 @@ internal sealed class MetricFamily
 
     /// <summary>
     /// One series. Its labels live only in its line's first PrefixLength bytes (<c>name{labels} </c>), so a series
-    /// costs one byte array besides its key.
+    /// costs one byte array besides its key and this.
     /// </summary>
     private sealed class Series(int prefixLength)
     {
         public int PrefixLength { get; } = prefixLength;
 
-        /// <summary>Position in the dense array.</summary>
+        /// <summary>Position of its line in the dense list.</summary>
         public int Index { get; set; }
 
         public double Value { get; set; }
-
-        /// <summary>The whole line as scrapes see it; replaced, never changed, when the value changes.</summary>
-        public byte[] Line { get; set; } = [];
     }
 
     private sealed class LabelValuesComparer : IEqualityComparer<string[]>
@@ -324,17 +331,11 @@ internal sealed class FamilySnapshot : IDisposable
     private byte[][] _lines;
     private readonly int _count;
 
-    public FamilySnapshot(byte[] header, byte[][] lines, int count)
+    public FamilySnapshot(byte[] header, byte[][] lines, int count, long length)
     {
         _header = header;
         _lines = lines;
         _count = count;
-        // Outside the family's lock: the lines never change once captured.
-        long length = header.Length;
-        for (var i = 0; i < count; i++)
-        {
-            length += lines[i].Length;
-        }
         Length = length;
     }
 

@@ -57,7 +57,7 @@ public sealed partial class MetricsExpositionTests
         Assert.Contains("posture_c_total{ns=\"a\"} 1\n", om, StringComparison.Ordinal);
     }
 
-    /// <summary>The length announced as Content-Length is exactly what is written, in both formats.</summary>
+    /// <summary>The length announced as Content-Length is exactly what is written, in both formats, and the capture is not affected by later updates.</summary>
     [Theory]
     [InlineData(ExpositionFormat.PrometheusText)]
     [InlineData(ExpositionFormat.OpenMetricsText)]
@@ -68,6 +68,15 @@ public sealed partial class MetricsExpositionTests
         for (var i = 0; i < 5000; i++)
         {
             g.Set(i * 1.5, "namespace-" + i);
+        }
+        // Values whose text gets longer and shorter, and removals, so the kept byte count has to follow.
+        for (var i = 0; i < 5000; i += 3)
+        {
+            g.Set(i % 2 == 0 ? 1796020704.549 : 0, "namespace-" + i);
+        }
+        for (var i = 0; i < 5000; i += 7)
+        {
+            g.Remove("namespace-" + i);
         }
         store.Counter("c_total", "A counter.").Inc();
         store.Gauge("empty", "No series.", "x");
