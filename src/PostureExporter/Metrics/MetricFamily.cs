@@ -21,8 +21,8 @@ internal enum MetricType
 /// <remarks>
 /// Written by the engine thread, read by any number of concurrent scrapes. Every update holds the family's lock
 /// for one dictionary operation and the encoding of one line (about a microsecond); a scrape holds it only to
-/// copy the references of the lines (about a millisecond at 200k series) and writes the bytes out after releasing
-/// it. A line's byte array is never changed once visible (a new value gets a new array), so what a scrape
+/// block-copy the references of the lines (~0.13 ms at 200k series, RenderBenchmarks.CaptureFamilies) and writes
+/// the bytes out after releasing it. A line's byte array is never changed once visible (a new value gets a new array), so what a scrape
 /// copied stays valid, and it shows the family exactly as it stood between two updates, never half of one.
 /// </remarks>
 internal sealed class MetricFamily
