@@ -80,7 +80,7 @@ internal static partial class ServeCommand
         await using var app = builder.Build();
         var guard = app.Services.GetRequiredService<EndpointGuard>();
         app.Use(guard.InvokeAsync);
-        app.MapExporterEndpoints(app.Services.GetRequiredService<CollectorRegistry>(), app.Services.GetRequiredService<ExporterState>());
+        app.MapExporterEndpoints(app.Services.GetRequiredService<CollectorRegistry>(), app.Services.GetRequiredService<SeriesStore>(), app.Services.GetRequiredService<ExporterState>());
         app.MapDebugEndpoints();
         app.MapPostureApi(app.Services.GetRequiredService<EngineAccess>(), app.Services.GetRequiredService<ExporterState>(), TimeProvider.System);
         app.MapStatusPage(app.Services.GetRequiredService<EngineAccess>(), app.Services.GetRequiredService<ExporterState>(), TimeProvider.System);
@@ -148,12 +148,14 @@ internal static partial class ServeCommand
         var time = TimeProvider.System;
         var health = new ExporterHealthMetrics(registry, Version, Environment.GetEnvironmentVariable("POSTURE_REVISION") ?? "unknown");
         var model = new ClusterModel();
-        var metrics = new PostureMetrics(registry, model, settings, options.Posture.MaxDetailSeries, options.Posture.NamespaceInfoLabels);
+        var store = new SeriesStore();
+        var metrics = new PostureMetrics(store, model, settings, options.Posture.MaxDetailSeries, options.Posture.NamespaceInfoLabels);
         var index = new FindingsIndex(model, settings, metrics);
         var channel = Channel.CreateBounded<InformerEvent>(new BoundedChannelOptions(10_000) { SingleReader = true });
         var timing = new InformerTiming(options.WatchIdle);
 
         services.AddSingleton(registry);
+        services.AddSingleton(store);
         services.AddSingleton(time);
         services.AddSingleton(health);
         services.AddSingleton(metrics);

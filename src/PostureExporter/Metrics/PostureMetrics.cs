@@ -4,14 +4,14 @@ using PostureExporter.Engine.Controls;
 using PostureExporter.Engine.Controls.Rbac;
 using PostureExporter.Engine.Findings;
 using PostureExporter.Engine.Model;
-using Prometheus;
 
 namespace PostureExporter.Metrics;
 
 /// <summary>
 /// The posture_* metrics, kept current from the findings index's change events: a series exists exactly while
-/// its subject (or its control × namespace) does, so nothing goes stale. Called on the engine thread only;
-/// prometheus-net makes scrapes safe to run concurrently.
+/// its subject (or its control × namespace) does, so nothing goes stale. Called on the engine thread only; the
+/// families in the <see cref="SeriesStore"/> keep their series as ready text and make scrapes safe to run
+/// concurrently.
 /// </summary>
 internal sealed class PostureMetrics : IFindingsObserver
 {
@@ -20,46 +20,45 @@ internal sealed class PostureMetrics : IFindingsObserver
     private readonly Dictionary<string, HashSet<(string Control, string Severity)>> _dormantCounters = [];
     private readonly int _maxDetailSeries;
     private readonly IReadOnlyList<string> _namespaceInfoLabels;
-    private readonly Gauge _violations;
-    private readonly Gauge _waived;
-    private readonly Gauge _checked;
-    private readonly Gauge _firstSeen;
-    private readonly Gauge _detailsDropped;
-    private readonly Counter _opened;
-    private readonly Counter _resolved;
-    private readonly Gauge _clusterAdmin;
-    private readonly Gauge _namespaceInfo;
-    private readonly Gauge _controlInfo;
-    private readonly Gauge _waiverExpiry;
+    private readonly MetricFamily _violations;
+    private readonly MetricFamily _waived;
+    private readonly MetricFamily _checked;
+    private readonly MetricFamily _firstSeen;
+    private readonly MetricFamily _detailsDropped;
+    private readonly MetricFamily _opened;
+    private readonly MetricFamily _resolved;
+    private readonly MetricFamily _clusterAdmin;
+    private readonly MetricFamily _namespaceInfo;
+    private readonly MetricFamily _controlInfo;
+    private readonly MetricFamily _waiverExpiry;
     private readonly HashSet<(string Control, string Namespace, string Kind, string Name)> _details = [];
     private readonly Dictionary<string, string[]> _namespaceInfoSeries = [];
     private readonly Dictionary<string, string[]> _controlInfoSeries = [];
     private HashSet<string[]> _clusterAdminSeries = new(LabelsComparer.Instance);
     private readonly Dictionary<(string Control, string Namespace, string Kind, string Name), (string Severity, double FirstSeen)> _dropped = [];
 
-    public PostureMetrics(CollectorRegistry registry, ClusterModel model, PostureSettings settings, int maxDetailSeries, IReadOnlyList<string> namespaceInfoLabels)
+    public PostureMetrics(SeriesStore store, ClusterModel model, PostureSettings settings, int maxDetailSeries, IReadOnlyList<string> namespaceInfoLabels)
     {
         _settings = settings;
         _model = model;
         _maxDetailSeries = maxDetailSeries;
         _namespaceInfoLabels = namespaceInfoLabels;
-        var f = Prometheus.Metrics.WithCustomRegistry(registry);
-        _violations = f.CreateGauge("posture_violations", "Violating subjects per control and namespace, waived ones excluded; 0 while subjects are checked and none violates.",
+        _violations = store.Gauge("posture_violations", "Violating subjects per control and namespace, waived ones excluded; 0 while subjects are checked and none violates.",
             "control", "severity", "section", "category", "namespace");
-        _waived = f.CreateGauge("posture_waived", "Subjects whose violation of the control is waived.", "control", "severity", "namespace");
-        _checked = f.CreateGauge("posture_checked", "Subjects the control evaluated (the score's denominator).", "control", "severity", "namespace");
-        _firstSeen = f.CreateGauge("posture_violation_first_seen_timestamp_seconds", "Unix time a violating subject was first seen violating; one series per violating subject, capped by maxDetailSeries.",
+        _waived = store.Gauge("posture_waived", "Subjects whose violation of the control is waived.", "control", "severity", "namespace");
+        _checked = store.Gauge("posture_checked", "Subjects the control evaluated (the score's denominator).", "control", "severity", "namespace");
+        _firstSeen = store.Gauge("posture_violation_first_seen_timestamp_seconds", "Unix time a violating subject was first seen violating; one series per violating subject, capped by maxDetailSeries.",
             "control", "severity", "namespace", "kind", "name");
-        _detailsDropped = f.CreateGauge("posture_violation_details_dropped", "Violating subjects without a first-seen series because of the maxDetailSeries cap.");
-        _opened = f.CreateCounter("posture_violations_opened_total", "Violations that appeared (counts one that appears and vanishes between scrapes).", "control", "severity", "namespace");
-        _resolved = f.CreateCounter("posture_violations_resolved_total", "Violations that went away (fixed, waived, or subject deleted).", "control", "severity", "namespace");
-        _clusterAdmin = f.CreateGauge("posture_cluster_admin_subject", "1 per subject bound to cluster-admin, expected ones included (expected=\"true\").",
+        _detailsDropped = store.Gauge("posture_violation_details_dropped", "Violating subjects without a first-seen series because of the maxDetailSeries cap.");
+        _opened = store.Counter("posture_violations_opened_total", "Violations that appeared (counts one that appears and vanishes between scrapes).", "control", "severity", "namespace");
+        _resolved = store.Counter("posture_violations_resolved_total", "Violations that went away (fixed, waived, or subject deleted).", "control", "severity", "namespace");
+        _clusterAdmin = store.Gauge("posture_cluster_admin_subject", "1 per subject bound to cluster-admin, expected ones included (expected=\"true\").",
             "binding_kind", "binding", "binding_namespace", "subject_kind", "subject", "subject_namespace", "expected");
-        _namespaceInfo = f.CreateGauge("posture_namespace_info", "1 per namespace, with its Pod Security enforce level and selected labels.",
+        _namespaceInfo = store.Gauge("posture_namespace_info", "1 per namespace, with its Pod Security enforce level and selected labels.",
             ["namespace", "psa_enforce", .. namespaceInfoLabels.Select(LabelName)]);
-        _controlInfo = f.CreateGauge("posture_control_info", "1 per enabled control, with its metadata and whether it can judge this cluster.",
+        _controlInfo = store.Gauge("posture_control_info", "1 per enabled control, with its metadata and whether it can judge this cluster.",
             "control", "title", "section", "category", "severity", "applicable");
-        _waiverExpiry = f.CreateGauge("posture_waiver_expiry_timestamp_seconds", "Unix time an active waiver with an expiry ends.", "control", "namespace", "kind", "name");
+        _waiverExpiry = store.Gauge("posture_waiver_expiry_timestamp_seconds", "Unix time an active waiver with an expiry ends.", "control", "namespace", "kind", "name");
         _detailsDropped.Set(0);
     }
 
@@ -93,9 +92,9 @@ internal sealed class PostureMetrics : IFindingsObserver
         var sev = Severity(control);
         if (counts.IsEmpty)
         {
-            _violations.RemoveLabelled(m.Id, sev, m.Section, m.Category, ns);
-            _waived.RemoveLabelled(m.Id, sev, ns);
-            _checked.RemoveLabelled(m.Id, sev, ns);
+            _violations.Remove(m.Id, sev, m.Section, m.Category, ns);
+            _waived.Remove(m.Id, sev, ns);
+            _checked.Remove(m.Id, sev, ns);
             if (ns.Length > 0)
             {
                 // Counters outlive the namespace's last subject (so a violation that appeared and vanished
@@ -115,18 +114,18 @@ internal sealed class PostureMetrics : IFindingsObserver
         {
             dormant.Remove((m.Id, sev));
         }
-        _violations.WithLabels(m.Id, sev, m.Section, m.Category, ns).Set(counts.Violations);
-        _waived.WithLabels(m.Id, sev, ns).Set(counts.Waived);
-        _checked.WithLabels(m.Id, sev, ns).Set(counts.Checked);
+        _violations.Set(counts.Violations, m.Id, sev, m.Section, m.Category, ns);
+        _waived.Set(counts.Waived, m.Id, sev, ns);
+        _checked.Set(counts.Checked, m.Id, sev, ns);
         // Created at 0 before the first increment, so increase() sees the first violation too.
-        _opened.WithLabels(m.Id, sev, ns);
-        _resolved.WithLabels(m.Id, sev, ns);
+        _opened.Ensure(m.Id, sev, ns);
+        _resolved.Ensure(m.Id, sev, ns);
     }
 
     private void AddDetail((string Control, string Namespace, string Kind, string Name) key, string severity, double firstSeen)
     {
         _details.Add(key);
-        _firstSeen.WithLabels(key.Control, severity, key.Namespace, key.Kind, key.Name).Set(firstSeen);
+        _firstSeen.Set(firstSeen, key.Control, severity, key.Namespace, key.Kind, key.Name);
     }
 
     private HashSet<(string Control, string Severity)> Dormant(string ns)
@@ -140,8 +139,8 @@ internal sealed class PostureMetrics : IFindingsObserver
 
     private void RemoveCounters(string ns, string control, string severity)
     {
-        _opened.RemoveLabelled(control, severity, ns);
-        _resolved.RemoveLabelled(control, severity, ns);
+        _opened.Remove(control, severity, ns);
+        _resolved.Remove(control, severity, ns);
     }
 
     public void FindingChanged(Finding? before, Finding? after)
@@ -156,7 +155,7 @@ internal sealed class PostureMetrics : IFindingsObserver
         {
             if (CountTransitions)
             {
-                _opened.WithLabels(m.Id, sev, f.Namespace).Inc();
+                _opened.Inc(m.Id, sev, f.Namespace);
             }
             var seen = after!.FirstSeen!.Value.ToUnixTimeMilliseconds() / 1000.0;
             if (_details.Count < _maxDetailSeries)
@@ -174,11 +173,11 @@ internal sealed class PostureMetrics : IFindingsObserver
         {
             if (CountTransitions)
             {
-                _resolved.WithLabels(m.Id, sev, before!.Namespace).Inc();
+                _resolved.Inc(m.Id, sev, before!.Namespace);
             }
             if (_details.Remove(detailKey))
             {
-                _firstSeen.RemoveLabelled(m.Id, sev, f.Namespace, f.Subject.Key.Kind, f.Subject.Key.Name);
+                _firstSeen.Remove(m.Id, sev, f.Namespace, f.Subject.Key.Kind, f.Subject.Key.Name);
                 if (_dropped.Count > 0)
                 {
                     var (key, (severity, firstSeen)) = _dropped.First();
@@ -195,11 +194,11 @@ internal sealed class PostureMetrics : IFindingsObserver
 
         if (before?.Waiver?.Ends is not null && before.Status == FindingStatus.Waived)
         {
-            _waiverExpiry.RemoveLabelled(m.Id, before.Namespace, before.Subject.Key.Kind, before.Subject.Key.Name);
+            _waiverExpiry.Remove(m.Id, before.Namespace, before.Subject.Key.Kind, before.Subject.Key.Name);
         }
         if (after?.Waiver?.Ends is { } ends && after.Status == FindingStatus.Waived)
         {
-            _waiverExpiry.WithLabels(m.Id, after.Namespace, after.Subject.Key.Kind, after.Subject.Key.Name).Set(ends.ToUnixTimeSeconds());
+            _waiverExpiry.Set(ends.ToUnixTimeSeconds(), m.Id, after.Namespace, after.Subject.Key.Kind, after.Subject.Key.Name);
         }
     }
 
@@ -221,9 +220,9 @@ internal sealed class PostureMetrics : IFindingsObserver
             }
             if (old is not null)
             {
-                _controlInfo.RemoveLabelled(old);
+                _controlInfo.Remove(old);
             }
-            _controlInfo.WithLabels(labels).Set(1);
+            _controlInfo.Set(1, labels);
             _controlInfoSeries[m.Id] = labels;
         }
 
@@ -245,12 +244,12 @@ internal sealed class PostureMetrics : IFindingsObserver
                 {
                     continue;
                 }
-                _namespaceInfo.RemoveLabelled(old);
+                _namespaceInfo.Remove(old);
                 _namespaceInfoSeries.Remove(ns);
             }
             if (labels is not null)
             {
-                _namespaceInfo.WithLabels(labels).Set(1);
+                _namespaceInfo.Set(1, labels);
                 _namespaceInfoSeries[ns] = labels;
             }
         }
@@ -269,11 +268,11 @@ internal sealed class PostureMetrics : IFindingsObserver
             }
             foreach (var gone in _clusterAdminSeries.Except(current, LabelsComparer.Instance))
             {
-                _clusterAdmin.RemoveLabelled(gone);
+                _clusterAdmin.Remove(gone);
             }
             foreach (var labels in current)
             {
-                _clusterAdmin.WithLabels(labels).Set(1);
+                _clusterAdmin.Set(1, labels);
             }
             _clusterAdminSeries = current;
         }
