@@ -25,6 +25,31 @@ internal static class MetricsText
     }
 
     /// <summary>The value of the first sample of a metric whose labels contain all the given pairs; null when none.</summary>
+    /// <summary>
+    /// <see cref="Value(string, string, (string, string)[])"/> on the UTF-8 body, decoding only the lines of that
+    /// metric: the churn probe polls back to back, and turning a 10 MB body into a string each time put the
+    /// harness's own allocation and GC pauses into the latencies it measures.
+    /// </summary>
+    public static double? Value(ReadOnlySpan<byte> body, string metric, params (string Label, string Value)[] labels)
+    {
+        var prefix = System.Text.Encoding.UTF8.GetBytes(metric + "{");
+        var lines = new System.Text.StringBuilder();
+        var rest = body;
+        while (rest.IndexOf(prefix) is var at and >= 0)
+        {
+            // Only a match at the start of a line is a series of this metric.
+            var lineStart = at == 0 || rest[at - 1] == (byte)'\n';
+            var end = rest[at..].IndexOf((byte)'\n');
+            var line = end < 0 ? rest[at..] : rest.Slice(at, end);
+            if (lineStart)
+            {
+                lines.Append(System.Text.Encoding.UTF8.GetString(line)).Append('\n');
+            }
+            rest = rest[(at + line.Length)..];
+        }
+        return Value(lines.ToString(), metric, labels);
+    }
+
     public static double? Value(string text, string metric, params (string Label, string Value)[] labels)
     {
         var prefix = metric + "{";

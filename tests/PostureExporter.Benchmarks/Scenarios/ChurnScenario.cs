@@ -44,8 +44,8 @@ internal static class ChurnScenario
                 var probe = Volatile.Read(ref outstanding)!;
                 while (true)
                 {
-                    var text = await exporter.ScrapeAsync();
-                    var seen = MetricsText.Value(text, "posture_violations", ("control", SyntheticCluster.RunAsRoot), ("namespace", Churn.ProbeNamespace)) ?? 0;
+                    var body = await exporter.ScrapeBytesAsync();
+                    var seen = MetricsText.Value(body.Span, "posture_violations", ("control", SyntheticCluster.RunAsRoot), ("namespace", Churn.ProbeNamespace)) ?? 0;
                     if ((int)seen == probe.Expected)
                     {
                         latencies.Add(Stopwatch.GetElapsedTime(probe.Written).TotalMilliseconds);
