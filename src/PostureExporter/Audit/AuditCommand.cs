@@ -64,7 +64,16 @@ internal static class AuditCommand
             string? cont = null;
             do
             {
-                var page = await d.List(api, cont, 500, CancellationToken.None);
+                ListPage page;
+                try
+                {
+                    page = await d.List(api, cont, 500, CancellationToken.None);
+                }
+                catch (Exception e) when (e is HttpRequestException or k8s.Autorest.HttpOperationException or System.Text.Json.JsonException or IOException)
+                {
+                    // An audit that cannot read the cluster has no verdict to give: say why, as an input error.
+                    throw new UsageException($"cannot list {d.Resource} from the cluster: {e.Message}");
+                }
                 all.AddRange(page.Items);
                 cont = string.IsNullOrEmpty(page.Continue) ? null : page.Continue;
             }

@@ -111,4 +111,19 @@ public sealed class AuditCommandTests : IDisposable
         Assert.Equal("", stdout);
         Assert.Matches($@"{System.Text.RegularExpressions.Regex.Escape(file)}:(8|9):", stderr);
     }
+
+    [Fact]
+    public async Task Audit_OfAClusterItCannotReach_ExitsTwoSayingWhy()
+    {
+        // Port 1 on loopback: nothing listens there, the connection is refused at once.
+        using var kubeconfig = new Kubeconfig(new Uri("http://127.0.0.1:1"));
+
+        var (code, stdout, stderr) = await ExporterProcess.RunToEndAsync("audit", "--kubeconfig", kubeconfig.Path);
+
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.Contains("cannot list", stderr, StringComparison.Ordinal);
+        Assert.Contains("Connection refused", stderr, StringComparison.Ordinal);
+        Assert.Single(stderr.Trim().Split('\n'));
+    }
 }
