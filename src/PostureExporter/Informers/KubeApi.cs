@@ -30,24 +30,19 @@ internal sealed class KubeApi(Kubernetes client, KubernetesClientConfiguration? 
     private readonly Uri _base = client.BaseUri.AbsoluteUri.EndsWith('/') ? client.BaseUri : new Uri(client.BaseUri.AbsoluteUri + "/");
 
     public async Task<ListPage> ListAsync<T>(string path, string? continueToken, int limit, CancellationToken ct)
-        where T : IKubernetesObject<V1ObjectMeta>
+        where T : class, IKubernetesObject<V1ObjectMeta>
     {
         var query = $"?limit={limit}" + (continueToken is null ? "" : $"&continue={Uri.EscapeDataString(continueToken)}");
         using var response = await SendAsync(path + query, ct);
         await using var body = await response.Content.ReadAsStreamAsync(ct);
         var list = await JsonSerializer.DeserializeAsync<ObjectList<T>>(body, ProjectionJson.Options, ct)
             ?? throw new JsonException($"the LIST of {path} returned null");
-        var items = new List<IKubernetesObject<V1ObjectMeta>>(list.Items?.Count ?? 0);
-        foreach (var item in list.Items ?? [])
-        {
-            items.Add(item);
-        }
-        return new ListPage(items, list.Metadata?.ResourceVersion ?? "", list.Metadata?.ContinueProperty);
+        return new ListPage(list.Items ?? [], list.Metadata?.ResourceVersion ?? "", list.Metadata?.ContinueProperty);
     }
 
     public async IAsyncEnumerable<WatchLine> WatchAsync<T>(string path, string resourceVersion, int timeoutSeconds,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
-        where T : IKubernetesObject<V1ObjectMeta>
+        where T : class, IKubernetesObject<V1ObjectMeta>
     {
         var query = $"?watch=true&allowWatchBookmarks=true&resourceVersion={Uri.EscapeDataString(resourceVersion)}&timeoutSeconds={timeoutSeconds}";
         using var response = await SendAsync(path + query, ct);
@@ -115,7 +110,7 @@ internal sealed class KubeApi(Kubernetes client, KubernetesClientConfiguration? 
     /// {"type":…,"object":{…}}: the object is decoded once its type is known, whichever comes first on the line
     /// (the reader is a struct, so a copy remembers where the object starts).
     /// </summary>
-    private static WatchLine ParseLine<T>(ReadOnlySequence<byte> line) where T : IKubernetesObject<V1ObjectMeta>
+    private static WatchLine ParseLine<T>(ReadOnlySequence<byte> line) where T : class, IKubernetesObject<V1ObjectMeta>
     {
         try
         {

@@ -41,7 +41,7 @@ internal abstract record ResourceDescriptor(string Resource, string Kind, string
     public abstract IAsyncEnumerable<WatchLine> Watch(KubeApi api, string resourceVersion, int timeoutSeconds, CancellationToken ct);
 
     private sealed record Of<T>(string Resource, string Kind, string Path) : ResourceDescriptor(Resource, Kind, Path)
-        where T : IKubernetesObject<V1ObjectMeta>
+        where T : class, IKubernetesObject<V1ObjectMeta>
     {
         public override Task<ListPage> List(KubeApi api, string? continueToken, int limit, CancellationToken ct) =>
             api.ListAsync<T>(Path, continueToken, limit, ct);

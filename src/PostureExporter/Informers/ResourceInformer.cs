@@ -34,6 +34,8 @@ internal sealed partial class ResourceInformer(
     ILogger logger)
 {
     private volatile bool _synced;
+    // The health series an event touches, looked up once per event type instead of by label values per event.
+    private readonly Dictionary<string, (Prometheus.Counter.Child Events, Prometheus.Gauge.Child LastEvent)> _counters = [];
     private string? _resourceVersion;
     // Written by the informer, read by /healthz: a long (UTC ticks, 0 = up) is read and written whole.
     private long _downSinceTicks;
@@ -272,9 +274,6 @@ internal sealed partial class ResourceInformer(
                 break;
         }
     }
-
-    // The health series an event touches, looked up once per event type instead of by label values per event.
-    private readonly Dictionary<string, (Prometheus.Counter.Child Events, Prometheus.Gauge.Child LastEvent)> _counters = [];
 
     private (Prometheus.Counter.Child Events, Prometheus.Gauge.Child LastEvent) Counters(string type)
     {
