@@ -127,11 +127,15 @@ public sealed class DemoEndToEndTests(DemoFixture demo) : IClassFixture<DemoFixt
             await Kubectl.RunAsync(exporter.ApiUrl!, "create", "-f", file);
 
             PrometheusText m = before;
+            // The gauge, the counter and the first-seen series are separate families, and a scrape may fall
+            // between the engine's updates of two of them: wait for all three, each at its exact value.
             await Eventually.WaitAsync(async () =>
             {
                 m = await exporter.ScrapeAsync();
-                return Violations(m, "rbac-cluster-admin-binding", "") == 2;
-            }, Deadline, "the cluster-admin gauge never rose to 2");
+                return Violations(m, "rbac-cluster-admin-binding", "") == 2
+                    && m.Value("posture_violations_opened_total", ("control", "rbac-cluster-admin-binding"), ("namespace", "")) == opened + 1
+                    && m.Find("posture_violation_first_seen_timestamp_seconds", ("name", "e2e-mallory-admin")).Any();
+            }, Deadline, "the cluster-admin gauge never rose to 2 with one more opened and a first-seen series");
             Assert.Equal(opened + 1, m.Value("posture_violations_opened_total", ("control", "rbac-cluster-admin-binding"), ("namespace", "")));
             Assert.Single(m.Find("posture_violation_first_seen_timestamp_seconds", ("name", "e2e-mallory-admin")));
 
