@@ -90,6 +90,38 @@ public sealed class ProjectionJsonTests
         Assert.True(pod.Spec.Containers[0].Resources.Limits.ContainsKey("memory"));
     }
 
+    [Theory]
+    [InlineData("Deployment", false)] // run by a workload controller: never its own subject
+    [InlineData("CronJob", false)]
+    [InlineData("Rollout", true)] // run by an operator's custom resource: its own subject, its template evaluated
+    [InlineData(null, true)] // a bare ReplicaSet
+    public void Decode_WorkloadRunByAController_SkipsItsTemplate(string? controllerKind, bool templateRead)
+    {
+        var owners = controllerKind is null ? "" : $$""","ownerReferences":[{"kind":"{{controllerKind}}","name":"o","uid":"u","controller":true}]""";
+        var metadata = "{\"name\":\"rs\",\"namespace\":\"n\"" + owners + "}";
+        const string spec = """{"replicas":2,"template":{"spec":{"containers":[{"name":"c","image":"nginx","securityContext":{"privileged":true}}]}}}""";
+
+        var metadataFirst = JsonSerializer.Deserialize<V1ReplicaSet>("""{"apiVersion":"apps/v1","kind":"ReplicaSet","metadata":""" + metadata + ""","spec":""" + spec + ""","status":{"replicas":2}}""", ProjectionJson.Options)!;
+        var specFirst = JsonSerializer.Deserialize<V1ReplicaSet>("""{"spec":""" + spec + ""","metadata":""" + metadata + "}", ProjectionJson.Options)!;
+
+        Assert.Equal(templateRead, metadataFirst.Spec?.Template is not null);
+        Assert.Equal("rs", metadataFirst.Metadata.Name);
+        Assert.Equal(controllerKind, metadataFirst.Metadata.OwnerReferences?.Single().Kind);
+        // With the spec first the converter cannot know yet: it decodes it, and the projector drops the template.
+        Assert.NotNull(specFirst.Spec.Template);
+        var full = KubernetesJson.Deserialize<V1ReplicaSet>("""{"apiVersion":"apps/v1","kind":"ReplicaSet","metadata":""" + metadata + ""","spec":""" + spec + "}");
+        Assert.Equal(Describe(Projector.Project(full)), Describe(Projector.Project(metadataFirst)));
+        Assert.Equal(Describe(Projector.Project(full)), Describe(Projector.Project(specFirst)));
+        Assert.Equal(templateRead, ((WorkloadInfo)Projector.Project(metadataFirst)!).Template is not null);
+    }
+
+    [Fact]
+    public void Decode_WorkloadOfWrongShape_Throws()
+    {
+        Assert.ThrowsAny<JsonException>(() => JsonSerializer.Deserialize<V1Job>("""[1]""", ProjectionJson.Options));
+        Assert.ThrowsAny<JsonException>(() => JsonSerializer.Deserialize<V1Job>("""{"metadata":{"name":1}}""", ProjectionJson.Options));
+    }
+
     [Fact]
     public async Task DecodeAsync_StreamInSmallChunks_ReadsAsInOnePiece()
     {
@@ -108,12 +140,88 @@ public sealed class ProjectionJsonTests
     }
 
     private static string Pod(string annotations) => """
-        {"apiVersion":"v1","kind":"Pod","metadata":{"name":"a","namespace":"n","annotations":ANNOTATIONS,
+        {"apiVersion":"v1","kind":"Pod","metadata":{"name":"a","namespace":"kube-system","annotations":ANNOTATIONS,
+         "labels":{"app":"x","component":"kube-apiserver","tier":"control-plane"},
          "ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"rs","uid":"u","controller":true}]},
          "spec":{"containers":[{"name":"c","image":"nginx:1.27","securityContext":{"runAsUser":0},
-                 "resources":{"limits":{"memory":"512Mi","cpu":2}}}]},
+                 "command":["kube-apiserver"],"args":["--anonymous-auth=true"],
+                 "env":[{"name":"A","value":"1"},{"name":"B","valueFrom":{"secretKeyRef":{"name":"s","key":"k"}}},{"name":"C","value":""}],
+                 "ports":[{"containerPort":80},{"containerPort":443,"hostPort":8443}],
+                 "resources":{"limits":{"memory":"512Mi","cpu":2}}}],
+                 "volumes":[{"name":"token","projected":{"sources":[{"serviceAccountToken":{"path":"token"}}]}},{"name":"host","hostPath":{"path":"/var/run"}}]},
          "status":{"phase":"Running"}}
         """.Replace("ANNOTATIONS", annotations, StringComparison.Ordinal);
+
+    [Fact]
+    public void Decode_KeepsOnlyTheListItemsAndKeysAProjectionReads()
+    {
+        var pod = JsonSerializer.Deserialize<V1Pod>(Pod("""{"posture-exporter.io/waive":"x","kubectl.kubernetes.io/last-applied-configuration":"{}"}"""), ProjectionJson.Options)!;
+        var container = pod.Spec.Containers.Single();
+
+        Assert.Equal(["component"], pod.Metadata.Labels.Keys);
+        Assert.Equal(["posture-exporter.io/waive"], pod.Metadata.Annotations.Keys);
+        Assert.Equal(["host"], pod.Spec.Volumes.Select(v => v.Name));
+        Assert.Equal(["A"], container.Env.Select(e => e.Name));
+        Assert.Equal([8443], container.Ports.Select(p => p.HostPort ?? 0));
+        var projected = (PodInfo)Projector.Project(pod)!;
+        Assert.Equal(["host"], projected.Spec.HostPathVolumes.ToArray());
+        Assert.Equal(["kube-apiserver", "--anonymous-auth=true"], projected.ApiServerCommand.ToArray());
+    }
+
+    [Fact]
+    public void Decode_Namespace_KeepsEveryLabel()
+    {
+        const string json = """{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"prod","labels":{"env":"production","pod-security.kubernetes.io/enforce":"baseline"}}}""";
+
+        var alone = JsonSerializer.Deserialize<V1Namespace>(json, ProjectionJson.Options)!;
+        var listed = JsonSerializer.Deserialize<V1NamespaceList>("""{"metadata":{},"items":[""" + json + "]}", ProjectionJson.Options)!.Items.Single();
+
+        Assert.Equal(["env", "pod-security.kubernetes.io/enforce"], alone.Metadata.Labels.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(alone.Metadata.Labels, listed.Metadata.Labels);
+    }
+
+    [Theory]
+    [InlineData("component", true)]
+    [InlineData("comp\\u006fnent", true)] // escaped in the JSON: compared as a string
+    [InlineData("app.kubernetes.io/component", false)]
+    public void Decode_LabelKey_ReadAsBytesOrAsString(string jsonKey, bool kept)
+    {
+        var json = """{"metadata":{"name":"p","labels":{"KEY":"kube-apiserver"}}}""".Replace("KEY", jsonKey, StringComparison.Ordinal);
+
+        var pod = JsonSerializer.Deserialize<V1Pod>(json, ProjectionJson.Options)!;
+
+        Assert.Equal(kept, pod.Metadata.Labels?.ContainsKey("component") == true);
+    }
+
+    [Theory]
+    [InlineData("posture-exporter.io/waive")]
+    [InlineData("posture-exporter.io/")]
+    [InlineData("nginx.ingress.kubernetes.io/ssl-redirect")]
+    [InlineData("nginx.ingress.kubernetes.io/ssl-redirect-x")]
+    [InlineData("posture-exporter.i")]
+    [InlineData("component")]
+    [InlineData("kubernetes.io/bootstrapping")]
+    [InlineData("kubernetes.io/bootstrapping ")]
+    [InlineData("")]
+    public void ReadsKey_BytesAndStringAgree(string key)
+    {
+        Assert.Equal(Projector.ReadsAnnotation(key), Projector.ReadsAnnotation(Encoding.UTF8.GetBytes(key)));
+        Assert.Equal(Projector.ReadsLabel(key), Projector.ReadsLabel(Encoding.UTF8.GetBytes(key)));
+    }
+
+    [Theory]
+    [InlineData("""{"spec":{"volumes":{"name":"v"}}}""")]
+    [InlineData("""{"spec":{"volumes":[1]}}""")]
+    [InlineData("""{"spec":{"volumes":[{"name":1,"hostPath":{}}]}}""")]
+    [InlineData("""{"spec":{"containers":[{"env":[{"name":"A","value":1}]}]}}""")]
+    [InlineData("""{"spec":{"containers":[{"ports":[{"hostPort":"80"}]}]}}""")]
+    [InlineData("""{"metadata":{"labels":["component"]}}""")]
+    [InlineData("""{"metadata":{"labels":{"component":1}}}""")]
+    [InlineData("""{"metadata":{"annotations":{"posture-exporter.io/waive":true}}}""")]
+    public void Decode_WrongShapeInAFilteredProperty_Throws(string json)
+    {
+        Assert.ThrowsAny<JsonException>(() => JsonSerializer.Deserialize<V1Pod>(json, ProjectionJson.Options));
+    }
 
     /// <summary>A stream that hands out at most <c>chunk</c> bytes per read.</summary>
     private sealed class TrickleStream(byte[] data, int chunk) : MemoryStream(data)

@@ -19,6 +19,23 @@ public static class Projector
     public static bool ReadsAnnotation(string key) =>
         key.StartsWith(AnnotationPrefix, StringComparison.Ordinal) || key == IngressSslRedirect;
 
+    /// <inheritdoc cref="ReadsAnnotation(string)"/>
+    public static bool ReadsAnnotation(ReadOnlySpan<byte> utf8Key) =>
+        utf8Key.StartsWith("posture-exporter.io/"u8) || utf8Key.SequenceEqual("nginx.ingress.kubernetes.io/ssl-redirect"u8);
+
+    /// <summary>
+    /// Whether a projection reads this label of an object other than a namespace (a namespace's labels are all
+    /// read): a kube-system pod's <c>component</c> (the API server's flags), a role's <c>kubernetes.io/bootstrapping</c>.
+    /// </summary>
+    public static bool ReadsLabel(string key) => key is ComponentLabel or BootstrappingLabel;
+
+    /// <inheritdoc cref="ReadsLabel(string)"/>
+    public static bool ReadsLabel(ReadOnlySpan<byte> utf8Key) =>
+        utf8Key.SequenceEqual("component"u8) || utf8Key.SequenceEqual("kubernetes.io/bootstrapping"u8);
+
+    private const string ComponentLabel = "component";
+    private const string BootstrappingLabel = "kubernetes.io/bootstrapping";
+
     /// <summary>Projects an object, or returns null for a kind the model does not hold.</summary>
     public static ModelObject? Project(IKubernetesObject<V1ObjectMeta> obj) => obj switch
     {
@@ -109,7 +126,7 @@ public static class Projector
         };
         if (key.Namespace == "kube-system"
             && p.Metadata?.Labels is { } labels
-            && labels.TryGetValue("component", out var component) && component == "kube-apiserver")
+            && labels.TryGetValue(ComponentLabel, out var component) && component == "kube-apiserver")
         {
             var c = p.Spec?.Containers?.FirstOrDefault(x => x.Name == "kube-apiserver") ?? p.Spec?.Containers?.FirstOrDefault();
             var cmd = (c?.Command ?? []).Concat(c?.Args ?? []).ToImmutableArray();
@@ -125,13 +142,18 @@ public static class Projector
     public static bool HasWorkloadController(ModelObject obj) =>
         obj.Controller is { } c && Kinds.Workloads.Contains(c.Kind);
 
+    /// <summary>
+    /// A workload run by a workload controller (a ReplicaSet or Job, usually) is never a subject of its own, so its
+    /// template is not kept (nor decoded: <see cref="ProjectionJson"/>); one run by an operator's custom resource is
+    /// its own subject and keeps it.
+    /// </summary>
+    public static bool KeepsTemplate(V1ObjectMeta? meta) =>
+        ControllerOf(meta) is not { } controller || !Kinds.Workloads.Contains(controller.Kind);
+
     private static WorkloadInfo Workload(IKubernetesObject<V1ObjectMeta> obj, string kind, V1PodSpec? template)
     {
         var controller = ControllerOf(obj.Metadata);
-        // A ReplicaSet or Job run by a workload controller is never a subject of its own, so its template is
-        // not kept; one run by an operator's custom resource is its own subject and keeps it.
-        var keepTemplate = controller is null || !Kinds.Workloads.Contains(controller.Kind);
-        return new WorkloadInfo(KeyOf(obj, kind), keepTemplate && template is not null ? Spec(template) : null)
+        return new WorkloadInfo(KeyOf(obj, kind), template is not null && KeepsTemplate(obj.Metadata) ? Spec(template) : null)
         {
             Annotations = Ours(obj.Metadata),
             Controller = controller,
@@ -213,7 +235,7 @@ public static class Projector
     private static RoleInfo Role(ObjectKey key, V1ObjectMeta? meta, IList<V1PolicyRule>? rules, bool aggregated)
     {
         var builtIn = meta?.Labels is { } labels
-            && labels.TryGetValue("kubernetes.io/bootstrapping", out var v) && v == "rbac-defaults";
+            && labels.TryGetValue(BootstrappingLabel, out var v) && v == "rbac-defaults";
         return new RoleInfo(
             key,
             (rules ?? []).Select(r => new PolicyRule(
