@@ -122,6 +122,52 @@ public sealed class ClusterFaults
         return _store.Inject(kind, rv => WatchItem.Raw(UnexpectedShapeEvent(kind, rv)));
     }
 
+    /// <summary>
+    /// Until the returned handle is disposed, <c>/version</c> requests wait for an answer (an API server slow to
+    /// give it), so a client can be shown not to depend on when it arrives. In-process only. A new hold replaces a
+    /// running one, which is released.
+    /// </summary>
+    public IDisposable HoldVersion()
+    {
+        var hold = new VersionHold(this);
+        VersionHold? previous;
+        lock (_gate)
+        {
+            previous = _versionHold;
+            _versionHold = hold;
+        }
+        previous?.Dispose();
+        return hold;
+    }
+
+    /// <summary>Completes when /version may be answered.</summary>
+    internal Task VersionReleased()
+    {
+        lock (_gate)
+        {
+            return _versionHold?.Released.Task ?? Task.CompletedTask;
+        }
+    }
+
+    private VersionHold? _versionHold;
+
+    private sealed class VersionHold(ClusterFaults faults) : IDisposable
+    {
+        public TaskCompletionSource Released { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Dispose()
+        {
+            lock (faults._gate)
+            {
+                if (faults._versionHold == this)
+                {
+                    faults._versionHold = null;
+                }
+            }
+            Released.TrySetResult();
+        }
+    }
+
     /// <summary>The refusal an API request gets right now (outage first, then throttle), or null to serve it.</summary>
     internal StoreException? Refusal()
     {

@@ -57,7 +57,7 @@ internal sealed class ApiServer(ClusterStore store, ClusterFaults faults, Server
         return segments switch
         {
             [] => DiscoveryAsync(context, ApiDocuments.RootPaths()),
-            ["version"] => DiscoveryAsync(context, ApiDocuments.Version(settings.GitVersion)),
+            ["version"] => VersionAsync(context),
             ["healthz" or "livez" or "readyz"] => HealthAsync(context),
             ["api"] => DiscoveryAsync(context, ApiDocuments.CoreVersions(ServerAddress)),
             ["api", var version, .. var rest] => ResourceAsync(context, "", version, rest),
@@ -106,6 +106,12 @@ internal sealed class ApiServer(ClusterStore store, ClusterFaults faults, Server
 
         RequireMethod(context, HttpMethods.Get);
         return WriteJsonAsync(context, StatusCodes.Status200OK, document);
+    }
+
+    private async Task VersionAsync(HttpContext context)
+    {
+        await faults.VersionReleased().WaitAsync(context.RequestAborted);
+        await DiscoveryAsync(context, ApiDocuments.Version(settings.GitVersion));
     }
 
     private Task ResourceAsync(HttpContext context, string group, string version, string[] rest)

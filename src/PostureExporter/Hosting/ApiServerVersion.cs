@@ -52,9 +52,29 @@ internal static class ApiServerVersion
     }
 }
 
-/// <summary>Runs <see cref="ApiServerVersion.KeepAskingAsync"/> when the version was not known at start-up.</summary>
-internal sealed class ApiServerVersionService(IKubernetes client, EngineAccess engine, ExporterState state) : Microsoft.Extensions.Hosting.BackgroundService
+/// <summary>
+/// Hands the engine the answer of the version lookup started with the process (it runs while the host is built
+/// and the first lists come in, instead of before them), then runs <see cref="ApiServerVersion.KeepAskingAsync"/>
+/// if that lookup found nothing. Until the first answer is in, <see cref="ExporterState.ApiServerVersionSettled"/>
+/// holds the initial evaluation back.
+/// </summary>
+internal sealed class ApiServerVersionService(IKubernetes client, Task<string?> lookup, EngineAccess engine, ExporterState state) : Microsoft.Extensions.Hosting.BackgroundService
 {
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        ApiServerVersion.KeepAskingAsync(client, engine, state, TimeProvider.System, stoppingToken);
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var version = await lookup.WaitAsync(stoppingToken);
+        await engine.QueryAsync(i =>
+        {
+            if (version is not null)
+            {
+                i.UpdateApiServerVersion(version, TimeProvider.System.GetUtcNow(), evaluate: state.InitialEvaluationDone);
+            }
+            state.ApiServerVersionSettled = true;
+            return true;
+        }, stoppingToken);
+        if (version is null)
+        {
+            await ApiServerVersion.KeepAskingAsync(client, engine, state, TimeProvider.System, stoppingToken);
+        }
+    }
 }

@@ -52,9 +52,9 @@ internal sealed partial class EngineService(
                     {
                         item(index);
                     }
-                    health.InvalidWaivers.Set(index.WaiverProblems.Count + waiverProblems.ConfigCount);
-                    // Work can change settings (waivers, the API server version) and so what is applicable.
-                    metrics.RefreshDerived(index, changedNamespaces, bindingsChanged: false);
+                    // Work can change settings (waivers, the API server version) and so what is applicable, and the
+                    // version's arrival can be what the initial evaluation was waiting for.
+                    Settle(changedNamespaces, bindingsChanged: false);
                 }
                 if (events.IsCompleted)
                 {
@@ -108,7 +108,13 @@ internal sealed partial class EngineService(
                 LogApplyFailed(logger, ex, "(whole re-evaluation)");
             }
         }
-        if (!state.InitialEvaluationDone && state.AllApplied)
+        Settle(changedNamespaces, bindingsChanged);
+    }
+
+    /// <summary>After a batch of events or work: the initial evaluation once everything it needs is in, then what is derived.</summary>
+    private void Settle(HashSet<string> changedNamespaces, bool bindingsChanged)
+    {
+        if (!state.InitialEvaluationDone && state.AllApplied && state.ApiServerVersionSettled)
         {
             // The initial lists arrive kind by kind in any order; evaluating them as they came would open and
             // resolve findings on half-built ownership (a ReplicaSet before its Deployment). Evaluate once, whole.

@@ -26,6 +26,18 @@ internal sealed class ExporterState(IReadOnlyList<ResourceInformer> informers, T
 
     private bool _initialEvaluationDone;
 
+    /// <summary>
+    /// False while the API server's version, asked at start-up alongside the first lists, has not come back: the
+    /// initial evaluation waits for it, so the kubelet-skew control is first judged with it.
+    /// </summary>
+    public bool ApiServerVersionSettled
+    {
+        get => Volatile.Read(ref _apiServerVersionSettled);
+        set => Volatile.Write(ref _apiServerVersionSettled, value);
+    }
+
+    private bool _apiServerVersionSettled = true;
+
     /// <summary>Ready once every informer's initial list has been applied to the findings index.</summary>
     public bool IsReady(out string detail)
     {
@@ -35,7 +47,7 @@ internal sealed class ExporterState(IReadOnlyList<ResourceInformer> informers, T
             detail = "waiting for the initial list of: " + string.Join(", ", pending);
             return false;
         }
-        detail = InitialEvaluationDone ? "ok" : "evaluating the initial state";
+        detail = InitialEvaluationDone ? "ok" : ApiServerVersionSettled ? "evaluating the initial state" : "waiting for the API server's version";
         return InitialEvaluationDone;
     }
 

@@ -32,24 +32,30 @@ internal static partial class ServeCommand
         await using var demo = options.Demo ? await StartDemoAsync(options.DemoApiListen) : null;
         var clientConfig = KubeClientFactory.Configure(options, demo?.BaseAddress);
         using var client = new Kubernetes(clientConfig);
-        settings = settings with { ApiServerVersion = settings.ApiServerVersion ?? await ApiServerVersion.TryGetAsync(client) };
+        // Asked on a pool thread while the host is built: nothing before the first evaluation needs it.
+        var versionLookup = settings.ApiServerVersion is null ? Task.Run(() => ApiServerVersion.TryGetAsync(client)) : null;
 
+        using var loggers = CreateLoggerFactory(configuration);
+        var certificates = LoadCertificates(options, loggers.CreateLogger("PostureExporter.Tls"));
+        var core = ExporterCore.Create(options, settings, new KubeApi(client, clientConfig), loggers, awaitApiServerVersion: versionLookup is not null);
+        // The initial lists are start-up's long pole and need nothing from the web host: they start now, and
+        // their results wait in the channel until the engine starts with the host.
+        core.Informers.StartEarly();
+        try
+        {
+            return await ServeAsync(configuration, loader, options, waiverProblems, demo, client, versionLookup, loggers, certificates, core);
+        }
+        finally
+        {
+            await core.Informers.StopEarlyAsync();
+        }
+    }
+
+    private static async Task<int> ServeAsync(IConfiguration configuration, ConfigurationLoader loader, ExporterOptions options, IReadOnlyList<string> waiverProblems,
+        SimulatedCluster? demo, Kubernetes client, Task<string?>? versionLookup, ILoggerFactory loggers, CertificateReloader? certificates, ExporterCore core)
+    {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Configuration.AddConfiguration(configuration);
-        var bootLogger = LoggerFactory.Create(b => b.AddSimpleConsole()).CreateLogger("PostureExporter.Tls");
-        CertificateReloader? certificates = null;
-        if (options.Tls.Enabled)
-        {
-            certificates = new CertificateReloader(options.Tls.CertFile!, options.Tls.KeyFile!, bootLogger);
-            try
-            {
-                certificates.LoadInitial();
-            }
-            catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException or ArgumentException)
-            {
-                throw new ConfigurationException($"Tls:CertFile: cannot load {options.Tls.CertFile} with {options.Tls.KeyFile}: {e.Message}");
-            }
-        }
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(ListenEndPoint(options.EffectiveListen), listen =>
         {
             if (certificates is not null)
@@ -57,22 +63,18 @@ internal static partial class ServeCommand
                 listen.UseHttps(https => https.ServerCertificateSelector = (_, _) => certificates.Current);
             }
         }));
-        // Per-request logs drown what matters; LogLevel settings in configuration can still turn them on.
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "HH:mm:ss ";
-        });
-        builder.Services.AddPostureExporter(options, settings, new KubeApi(client, clientConfig), demo);
+        // One logger factory for the informers (made before the host) and everything the host makes.
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(loggers);
+        core.Register(builder.Services, options, demo);
         builder.Services.AddSingleton(loader);
         var problems = new WaiverProblems();
         problems.SetConfigProblems(waiverProblems);
         builder.Services.AddSingleton(problems);
         builder.Services.AddHostedService<ConfigReloadService>();
-        if (settings.ApiServerVersion is null)
+        if (versionLookup is not null)
         {
-            builder.Services.AddHostedService(sp => new ApiServerVersionService(client, sp.GetRequiredService<EngineAccess>(), sp.GetRequiredService<ExporterState>()));
+            builder.Services.AddHostedService(sp => new ApiServerVersionService(client, versionLookup, sp.GetRequiredService<EngineAccess>(), sp.GetRequiredService<ExporterState>()));
         }
 
         builder.Services.AddSingleton(sp => new EndpointGuard(options.Auth.ParsedMode, options.Auth.TokenFile, client, TimeProvider.System, sp.GetRequiredService<ILogger<EndpointGuard>>()));
@@ -110,6 +112,37 @@ internal static partial class ServeCommand
         return 0;
     }
 
+    /// <summary>The console log every part writes to; levels from the Logging section of the configuration (--log-level).</summary>
+    private static ILoggerFactory CreateLoggerFactory(IConfiguration configuration) => LoggerFactory.Create(logging =>
+    {
+        logging.AddConfiguration(configuration.GetSection("Logging"));
+        // Per-request logs drown what matters; LogLevel settings in configuration can still turn them on.
+        logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+        });
+    });
+
+    private static CertificateReloader? LoadCertificates(ExporterOptions options, ILogger logger)
+    {
+        if (!options.Tls.Enabled)
+        {
+            return null;
+        }
+        var certificates = new CertificateReloader(options.Tls.CertFile!, options.Tls.KeyFile!, logger);
+        try
+        {
+            certificates.LoadInitial();
+        }
+        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException or ArgumentException)
+        {
+            throw new ConfigurationException($"Tls:CertFile: cannot load {options.Tls.CertFile} with {options.Tls.KeyFile}: {e.Message}");
+        }
+        return certificates;
+    }
+
     private static async Task<SimulatedCluster> StartDemoAsync(string listen)
     {
         try
@@ -142,49 +175,6 @@ internal static partial class ServeCommand
     }
 
     /// <summary>All of the exporter's wiring in one place.</summary>
-    public static IServiceCollection AddPostureExporter(this IServiceCollection services, ExporterOptions options, PostureSettings settings, KubeApi api, SimulatedCluster? demo)
-    {
-        var registry = Prometheus.Metrics.NewCustomRegistry();
-        var time = TimeProvider.System;
-        var health = new ExporterHealthMetrics(registry, Version, Environment.GetEnvironmentVariable("POSTURE_REVISION") ?? "unknown");
-        var model = new ClusterModel();
-        var store = new SeriesStore();
-        var metrics = new PostureMetrics(store, model, settings, options.Posture.MaxDetailSeries, options.Posture.NamespaceInfoLabels);
-        var index = new FindingsIndex(model, settings, metrics);
-        var channel = Channel.CreateBounded<InformerEvent>(new BoundedChannelOptions(10_000) { SingleReader = true });
-        var timing = new InformerTiming(options.WatchIdle);
-
-        services.AddSingleton(registry);
-        services.AddSingleton(store);
-        services.AddSingleton(time);
-        services.AddSingleton(health);
-        services.AddSingleton(metrics);
-        services.AddSingleton(index);
-        services.AddSingleton(channel);
-        services.AddSingleton<EngineAccess>();
-        services.AddSingleton(sp =>
-        {
-            var loggers = sp.GetRequiredService<ILoggerFactory>();
-            var kinds = index.Controls.SelectMany(c => c.Reads).Distinct();
-            var informers = ResourceDescriptor.For(kinds)
-                .Select(d => new ResourceInformer(d, api, channel.Writer, health, timing, time, loggers.CreateLogger($"PostureExporter.Informers.{d.Resource}")))
-                .ToList();
-            foreach (var i in informers)
-            {
-                health.InformerSynced.WithLabels(i.Resource.Resource).Set(0);
-            }
-            return new ExporterState(informers, time, options.WatchDownBound);
-        });
-        services.AddHostedService<EngineService>();
-        services.AddHostedService<InformerService>();
-        if (demo is not null)
-        {
-            services.AddSingleton(demo);
-            services.AddHostedService(sp => new DemoChurnService(demo, options.DemoChurn, time, sp.GetRequiredService<ILogger<DemoChurnService>>()));
-        }
-        return services;
-    }
-
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "posture-exporter serving metrics at {Url}")]
     private static partial void LogListening(ILogger logger, string url);
 

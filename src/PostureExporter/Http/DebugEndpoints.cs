@@ -29,6 +29,10 @@ internal static class DebugEndpoints
             {
                 return Results.NotFound();
             }
+            // What the process did before this call: how many collections, how long they paused it, what it allocated.
+            int[] collections = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
+            var pause = GC.GetTotalPauseDuration();
+            var allocated = GC.GetTotalAllocatedBytes();
             GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
             GC.WaitForPendingFinalizers();
             GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
@@ -40,6 +44,9 @@ internal static class DebugEndpoints
                 fragmentedBytes = info.FragmentedBytes,
                 workingSetBytes = Environment.WorkingSet,
                 gen2Collections = GC.CollectionCount(2),
+                collectionsBefore = collections,
+                pauseSecondsBefore = pause.TotalSeconds,
+                allocatedBytesBefore = allocated,
             });
         });
     }

@@ -204,10 +204,17 @@ internal sealed partial class ExporterHost : IAsyncDisposable
     private byte[] _scrapeBuffer = new byte[1 << 20];
 
     /// <summary>Forces a full compacting GC in the exporter (POSTURE_DEBUG_ENDPOINTS) and returns what survived.</summary>
-    public async Task<(long HeapBytes, long WorkingSetBytes)> CollectGarbageAsync()
+    public async Task<GcReport> CollectGarbageAsync()
     {
         using var doc = JsonDocument.Parse(await Http.GetStringAsync(new Uri(BaseUrl, "/debug/gc")));
-        return (doc.RootElement.GetProperty("heapBytes").GetInt64(), doc.RootElement.GetProperty("workingSetBytes").GetInt64());
+        var root = doc.RootElement;
+        // An older build (BENCH_EXPORTER_DLL) reports only the heap and the working set.
+        return new GcReport(
+            root.GetProperty("heapBytes").GetInt64(),
+            root.GetProperty("workingSetBytes").GetInt64(),
+            root.TryGetProperty("collectionsBefore", out var c) ? c.EnumerateArray().Select(e => e.GetInt32()).ToArray() : [],
+            root.TryGetProperty("pauseSecondsBefore", out var p) ? p.GetDouble() : double.NaN,
+            root.TryGetProperty("allocatedBytesBefore", out var a) ? a.GetInt64() : 0);
     }
 
     private const string PassThroughPrefix = "BENCH_EXPORTER_ENV_";
@@ -246,4 +253,11 @@ internal sealed partial class ExporterHost : IAsyncDisposable
 
     [GeneratedRegex(@"serving metrics at (https?://\S+/metrics)")]
     private static partial Regex MetricsLine();
+}
+
+/// <summary>What /debug/gc reports: the heap after a full collection, and the collections before it.</summary>
+internal sealed record GcReport(long HeapBytes, long WorkingSetBytes, int[] CollectionsBefore, double PauseSecondsBefore, long AllocatedBytesBefore)
+{
+    public string Describe() =>
+        $"before: {AllocatedBytesBefore / 1048576.0:F0} MiB allocated, collections gen0/1/2 {string.Join('/', CollectionsBefore)}, paused {PauseSecondsBefore:F3} s";
 }

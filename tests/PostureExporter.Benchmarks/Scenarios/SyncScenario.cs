@@ -23,20 +23,21 @@ internal static class SyncScenario
         var warm = await FloorAsync(api);
         Log.Info($"warm-up list: {warm.Items} pods, {warm.Bytes / 1e6:F0} MB ({warm.Bytes / Math.Max(1, warm.Items)} B/pod) in {warm.Seconds:F2} s");
 
-        var results = new List<(double Exporter, double Kubectl, double Floor, long Heap, long Rss, double Cpu)>();
+        var results = new List<(double Exporter, double Kubectl, double Floor, long Heap, long Rss, double Cpu, double GcPause)>();
         for (var run = 0; run < runs; run++)
         {
             double exporterSeconds;
             long heap, rss;
-            double cpu;
+            double cpu, gcPause;
             // --show-log: the exporter logs at Debug and its log is printed, to see when each kind was listed and applied.
             await using (var exporter = await ExporterHost.StartAsync(api, args.Flag("show-log") ? ["--log-level", "Debug"] : []))
             {
                 exporterSeconds = await Cluster.WaitSyncedAsync(exporter, summary.Expected, TimeSpan.FromMinutes(30));
                 // CPU the exporter used to get there (start-up included): separates its cost from a busy machine's.
                 cpu = exporter.CpuSeconds();
-                var (h, _) = await exporter.CollectGarbageAsync();
-                heap = h;
+                var gc = await exporter.CollectGarbageAsync();
+                heap = gc.HeapBytes;
+                gcPause = gc.PauseSecondsBefore;
                 rss = exporter.RssBytes();
                 // --gcdump FILE: a heap dump of the synced exporter (dotnet-gcdump), to see what the heap holds.
                 if (args.String("gcdump") is { } dump)
@@ -47,12 +48,12 @@ internal static class SyncScenario
                 {
                     Console.Error.WriteLine(exporter.Log);
                 }
-                Log.Info($"run {run + 1}: exporter ready with correct gauges in {exporterSeconds:F2} s (CPU {cpu:F2} s); heap {h / 1048576.0:F1} MiB, RSS {rss / 1048576.0:F0} MiB");
+                Log.Info($"run {run + 1}: exporter ready with correct gauges in {exporterSeconds:F2} s (CPU {cpu:F2} s); heap {heap / 1048576.0:F1} MiB, RSS {rss / 1048576.0:F0} MiB; GC {gc.Describe()}");
             }
             var kubectl = args.Flag("no-kubectl") ? double.NaN : await KubectlAsync(api);
             var floor = await FloorAsync(api);
             Log.Info($"run {run + 1}: kubectl {kubectl:F2} s, floor {floor.Seconds:F2} s");
-            results.Add((exporterSeconds, kubectl, floor.Seconds, heap, rss, cpu));
+            results.Add((exporterSeconds, kubectl, floor.Seconds, heap, rss, cpu, gcPause));
         }
 
         var exporterS = Cluster.Median(results.Select(r => r.Exporter));
@@ -73,6 +74,7 @@ internal static class SyncScenario
             heap_bytes_per_pod = heapBytes / pods,
             rss_bytes = (long)Cluster.Median(results.Select(r => (double)r.Rss)),
             exporter_cpu_s = Math.Round(Cluster.Median(results.Select(r => r.Cpu)), 2),
+            exporter_gc_pause_s = Math.Round(Cluster.Median(results.Select(r => r.GcPause)), 3),
             objects = summary.Objects,
             json_bytes = summary.JsonBytes,
             each_exporter_s = results.Select(r => Math.Round(r.Exporter, 3)),

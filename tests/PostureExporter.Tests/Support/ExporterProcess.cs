@@ -71,8 +71,11 @@ public sealed partial class ExporterProcess : IAsyncDisposable
     public static Task<ExporterProcess> StartDemoAsync(params string[] extraArgs) =>
         StartAsync(demo: true, ["--demo", "--listen", "127.0.0.1:0", "--demo-api-listen", "127.0.0.1:0", "--demo-churn", "0", .. extraArgs]);
 
-    /// <summary>Starts the exporter with the given arguments (they must include a --listen on loopback).</summary>
-    public static async Task<ExporterProcess> StartAsync(bool demo, string[] args)
+    /// <summary>
+    /// Starts the exporter with the given arguments (they must include a --listen on loopback); returns once it is
+    /// ready, or with <paramref name="waitReady"/> false once it serves.
+    /// </summary>
+    public static async Task<ExporterProcess> StartAsync(bool demo, string[] args, bool waitReady = true)
     {
         var process = Process.Start(StartInfo(args))!;
         var exporter = new ExporterProcess(process);
@@ -86,7 +89,7 @@ public sealed partial class ExporterProcess : IAsyncDisposable
             {
                 exporter._apiUrl.TrySetResult(new Uri("http://unused"));
             }
-            await exporter.WaitStartedAsync(TimeSpan.FromSeconds(60));
+            await exporter.WaitStartedAsync(TimeSpan.FromSeconds(60), waitReady);
         }
         catch
         {
@@ -118,11 +121,15 @@ public sealed partial class ExporterProcess : IAsyncDisposable
         }
     }
 
-    private async Task WaitStartedAsync(TimeSpan timeout)
+    private async Task WaitStartedAsync(TimeSpan timeout, bool waitReady)
     {
         using var cts = new CancellationTokenSource(timeout);
         MetricsUrl = await _metricsUrl.Task.WaitAsync(cts.Token);
         ApiUrl = await _apiUrl.Task.WaitAsync(cts.Token);
+        if (!waitReady)
+        {
+            return;
+        }
         using var http = NewHttpClient();
         await Eventually.WaitAsync(async () =>
         {
