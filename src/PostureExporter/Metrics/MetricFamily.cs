@@ -43,6 +43,9 @@ internal sealed class MetricFamily
     private long _lineBytes;
     private readonly byte[] _textHeader;
     private readonly byte[] _openMetricsHeader;
+    // The fixed parts of a series' prefix, as UTF-8: the name, and per label `{a="` or `,b="`.
+    private readonly byte[] _nameBytes;
+    private readonly byte[][] _labelOpeners;
 
     public MetricFamily(string name, string help, MetricType type, params string[] labelNames)
     {
@@ -59,6 +62,8 @@ internal sealed class MetricFamily
         // OpenMetrics names a counter family without the _total its samples carry.
         var familyName = type == MetricType.Counter ? name[..^"_total".Length] : name;
         _openMetricsHeader = Encoding.UTF8.GetBytes($"# HELP {familyName} {escapedHelp}\n# TYPE {familyName} {typeName}\n");
+        _nameBytes = Encoding.UTF8.GetBytes(name);
+        _labelOpeners = labelNames.Select((l, i) => Encoding.UTF8.GetBytes((i == 0 ? "{" : ",") + l + "=\"")).ToArray();
     }
 
     public string Name { get; }
@@ -179,9 +184,17 @@ internal sealed class MetricFamily
     /// <summary>A new series; the caller holds the lock.</summary>
     private void Add(string[] labelValues, double value)
     {
-        var prefix = EncodePrefix(labelValues);
-        var series = new Series(prefix.Length) { Index = _lines.Count, Value = value };
-        var line = Line(prefix, series.PrefixLength, value);
+        var most = _nameBytes.Length + 2;
+        for (var i = 0; i < labelValues.Length; i++)
+        {
+            // Escaping at most doubles a character's bytes.
+            most += _labelOpeners[i].Length + 1 + 2 * Encoding.UTF8.GetMaxByteCount(labelValues[i].Length);
+        }
+        var rented = ArrayPool<byte>.Shared.Rent(most);
+        var prefixLength = WritePrefix(labelValues, rented);
+        var series = new Series(prefixLength) { Index = _lines.Count, Value = value };
+        var line = Line(rented, prefixLength, value);
+        ArrayPool<byte>.Shared.Return(rented);
         // Copied: the caller's array may be reused, and a key must never change.
         _byLabels.Add((string[])labelValues.Clone(), series);
         _series.Add(series);
@@ -222,42 +235,45 @@ internal sealed class MetricFamily
         }
     }
 
-    /// <summary><c>name{a="x",b="y"} </c>, or <c>name </c> for a family without labels.</summary>
-    private byte[] EncodePrefix(string[] labelValues)
+    /// <summary>
+    /// Writes <c>name{a="x",b="y"} </c>, or <c>name </c> for a family without labels, into <paramref name="destination"/>
+    /// (large enough) and returns its length: straight to UTF-8, as a new series is made once per label set and
+    /// the initial evaluation makes hundreds of thousands of them.
+    /// </summary>
+    private int WritePrefix(string[] labelValues, Span<byte> destination)
     {
-        var sb = new StringBuilder(Name.Length + 16 * labelValues.Length);
-        sb.Append(Name);
+        _nameBytes.CopyTo(destination);
+        var length = _nameBytes.Length;
+        for (var i = 0; i < labelValues.Length; i++)
+        {
+            _labelOpeners[i].CopyTo(destination[length..]);
+            length += _labelOpeners[i].Length;
+            length += WriteEscapedLabelValue(labelValues[i], destination[length..]);
+            destination[length++] = (byte)'"';
+        }
         if (labelValues.Length > 0)
         {
-            sb.Append('{');
-            for (var i = 0; i < labelValues.Length; i++)
-            {
-                if (i > 0)
-                {
-                    sb.Append(',');
-                }
-                sb.Append(LabelNames[i]).Append("=\"");
-                AppendEscapedLabelValue(sb, labelValues[i]);
-                sb.Append('"');
-            }
-            sb.Append('}');
+            destination[length++] = (byte)'}';
         }
-        sb.Append(' ');
-        return Encoding.UTF8.GetBytes(sb.ToString());
+        destination[length++] = (byte)' ';
+        return length;
     }
 
     /// <summary>Label values escape backslash, double quote and newline (both formats).</summary>
-    private static void AppendEscapedLabelValue(StringBuilder sb, string value)
+    private static int WriteEscapedLabelValue(ReadOnlySpan<char> value, Span<byte> destination)
     {
-        foreach (var c in value)
+        var length = 0;
+        while (true)
         {
-            _ = c switch
+            var special = value.IndexOfAny('\\', '"', '\n');
+            length += Encoding.UTF8.GetBytes(special < 0 ? value : value[..special], destination[length..]);
+            if (special < 0)
             {
-                '\\' => sb.Append(@"\\"),
-                '"' => sb.Append("\\\""),
-                '\n' => sb.Append(@"\n"),
-                _ => sb.Append(c),
-            };
+                return length;
+            }
+            destination[length++] = (byte)'\\';
+            destination[length++] = value[special] == '\n' ? (byte)'n' : (byte)value[special];
+            value = value[(special + 1)..];
         }
     }
 

@@ -38,6 +38,7 @@ public sealed class MetricFamilyTests
         ["removed then set again comes back with the new value"] = (g => { g.Set(1, "a", "x"); g.Remove("a", "x"); g.Set(7, "a", "x"); }, "g{ns=\"a\",k=\"x\"} 7\n"),
         ["empty label value (cluster-scoped)"] = (g => g.Set(1, "", "x"), "g{ns=\"\",k=\"x\"} 1\n"),
         ["escaping of backslash, quote and newline"] = (g => g.Set(1, "a\\b", "say \"hi\"\nbye"), "g{ns=\"a\\\\b\",k=\"say \\\"hi\\\"\\nbye\"} 1\n"),
+        ["escapes at both ends and back to back"] = (g => g.Set(1, "\"a\\", "\n\n"), "g{ns=\"\\\"a\\\\\",k=\"\\n\\n\"} 1\n"),
         ["non-ASCII label values as UTF-8"] = (g => g.Set(1, "équipe", "名前"), "g{ns=\"équipe\",k=\"名前\"} 1\n"),
         ["fractional timestamps round-trip"] = (g => g.Set(1796020704.549, "a", "x"), "g{ns=\"a\",k=\"x\"} 1796020704.549\n"),
         ["negative and tiny values"] = (g => { g.Set(-2.5, "a", "x"); g.Set(1e-05, "b", "x"); }, "g{ns=\"a\",k=\"x\"} -2.5\ng{ns=\"b\",k=\"x\"} 1E-05\n"),
