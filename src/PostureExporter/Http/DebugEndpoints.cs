@@ -33,6 +33,8 @@ internal static class DebugEndpoints
             int[] collections = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
             var pause = GC.GetTotalPauseDuration();
             var allocated = GC.GetTotalAllocatedBytes();
+            var jitMethods = System.Runtime.JitInfo.GetCompiledMethodCount();
+            var jitTime = System.Runtime.JitInfo.GetCompilationTime();
             GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
             GC.WaitForPendingFinalizers();
             GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
@@ -47,6 +49,8 @@ internal static class DebugEndpoints
                 collectionsBefore = collections,
                 pauseSecondsBefore = pause.TotalSeconds,
                 allocatedBytesBefore = allocated,
+                jitCompiledMethods = jitMethods,
+                jitCompilationSeconds = jitTime.TotalSeconds,
             });
         });
     }

@@ -214,7 +214,9 @@ internal sealed partial class ExporterHost : IAsyncDisposable
             root.GetProperty("workingSetBytes").GetInt64(),
             root.TryGetProperty("collectionsBefore", out var c) ? c.EnumerateArray().Select(e => e.GetInt32()).ToArray() : [],
             root.TryGetProperty("pauseSecondsBefore", out var p) ? p.GetDouble() : double.NaN,
-            root.TryGetProperty("allocatedBytesBefore", out var a) ? a.GetInt64() : 0);
+            root.TryGetProperty("allocatedBytesBefore", out var a) ? a.GetInt64() : 0,
+            root.TryGetProperty("jitCompiledMethods", out var j) ? j.GetInt64() : 0,
+            root.TryGetProperty("jitCompilationSeconds", out var t) ? t.GetDouble() : double.NaN);
     }
 
     private const string PassThroughPrefix = "BENCH_EXPORTER_ENV_";
@@ -255,9 +257,11 @@ internal sealed partial class ExporterHost : IAsyncDisposable
     private static partial Regex MetricsLine();
 }
 
-/// <summary>What /debug/gc reports: the heap after a full collection, and the collections before it.</summary>
-internal sealed record GcReport(long HeapBytes, long WorkingSetBytes, int[] CollectionsBefore, double PauseSecondsBefore, long AllocatedBytesBefore)
+/// <summary>What /debug/gc reports: the heap after a full collection, and the collections and JIT work before it.</summary>
+internal sealed record GcReport(long HeapBytes, long WorkingSetBytes, int[] CollectionsBefore, double PauseSecondsBefore, long AllocatedBytesBefore,
+    long JitCompiledMethods, double JitCompilationSeconds)
 {
     public string Describe() =>
-        $"before: {AllocatedBytesBefore / 1048576.0:F0} MiB allocated, collections gen0/1/2 {string.Join('/', CollectionsBefore)}, paused {PauseSecondsBefore:F3} s";
+        $"before: {AllocatedBytesBefore / 1048576.0:F0} MiB allocated, collections gen0/1/2 {string.Join('/', CollectionsBefore)}, paused {PauseSecondsBefore:F3} s; "
+        + $"JIT {JitCompiledMethods} methods in {JitCompilationSeconds:F3} s";
 }
