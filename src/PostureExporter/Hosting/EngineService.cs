@@ -133,6 +133,20 @@ internal sealed partial class EngineService(
         changedNamespaces.Clear();
     }
 
+    /// <summary>Listed objects, except those held at the same resourceVersion (a page of the same list applied them).</summary>
+    private void UpsertListed(IReadOnlyList<ModelObject> objects, DateTimeOffset now, HashSet<string> changedNamespaces, ref bool bindingsChanged)
+    {
+        foreach (var o in objects)
+        {
+            if (index.Model.Get(o.Key) is { } existing && existing.ResourceVersion.Length > 0 && existing.ResourceVersion == o.ResourceVersion)
+            {
+                continue;
+            }
+            Upsert(o, now);
+            Note(o.Key, changedNamespaces, ref bindingsChanged);
+        }
+    }
+
     /// <summary>Before the initial evaluation only the model is kept current; after it, the index too.</summary>
     private void Upsert(ModelObject obj, DateTimeOffset now)
     {
@@ -195,6 +209,9 @@ internal sealed partial class EngineService(
                     Delete(d.Key, now);
                     Note(d.Key, changedNamespaces, ref bindingsChanged);
                     break;
+                case ListedPage page:
+                    UpsertListed(page.Objects, now, changedNamespaces, ref bindingsChanged);
+                    break;
                 case Relisted r:
                     var keep = r.Objects.Select(o => o.Key).ToHashSet();
                     foreach (var gone in index.Model.KeysOf(r.Resource.Kind).Where(k => !keep.Contains(k)).ToList())
@@ -202,15 +219,7 @@ internal sealed partial class EngineService(
                         Delete(gone, now);
                         Note(gone, changedNamespaces, ref bindingsChanged);
                     }
-                    foreach (var o in r.Objects)
-                    {
-                        if (index.Model.Get(o.Key) is { } existing && existing.ResourceVersion.Length > 0 && existing.ResourceVersion == o.ResourceVersion)
-                        {
-                            continue;
-                        }
-                        Upsert(o, now);
-                        Note(o.Key, changedNamespaces, ref bindingsChanged);
-                    }
+                    UpsertListed(r.Objects, now, changedNamespaces, ref bindingsChanged);
                     LogRelisted(logger, r.Resource.Resource, r.Objects.Count);
                     break;
             }

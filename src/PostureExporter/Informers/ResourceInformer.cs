@@ -162,12 +162,19 @@ internal sealed partial class ResourceInformer(
                 // The continue token expired mid-list: start the list again.
                 throw new WatchEnded("list_expired", relist: true);
             }
+            var first = all.Count;
             foreach (var item in page.Items)
             {
                 if (Project(item) is { } projected)
                 {
                     all.Add(projected);
                 }
+            }
+            if (!EverSynced && all.Count > first)
+            {
+                // The first list only: the engine has not evaluated anything yet, so a half-applied list is never
+                // seen. A later relist (after 410 Gone) stays one event, applied at once.
+                await events.WriteAsync(new ListedPage(resource, all.GetRange(first, all.Count - first)), ct);
             }
             rv = page.ResourceVersion;
             cont = string.IsNullOrEmpty(page.Continue) ? null : page.Continue;

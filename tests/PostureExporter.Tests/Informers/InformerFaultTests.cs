@@ -23,6 +23,7 @@ public sealed class InformerFaultTests : IAsyncLifetime, IDisposable
     private ResourceInformer _informer = null!;
     private Task _run = Task.CompletedTask;
     private readonly Dictionary<ObjectKey, bool> _seen = [];
+    private int _pages;
 
     public async Task InitializeAsync()
     {
@@ -72,6 +73,13 @@ public sealed class InformerFaultTests : IAsyncLifetime, IDisposable
             {
                 switch (e)
                 {
+                    case ListedPage p:
+                        _pages++;
+                        foreach (var o in p.Objects)
+                        {
+                            _seen[o.Key] = true;
+                        }
+                        break;
                     case Relisted r:
                         _seen.Clear();
                         foreach (var o in r.Objects)
@@ -122,9 +130,12 @@ public sealed class InformerFaultTests : IAsyncLifetime, IDisposable
         _cluster.Store.Create(Pod("during-outage"));
         _cluster.Faults.Compact();
 
+        var pagesOfTheFirstList = _pages;
         await WaitForAsync(() => !_seen.ContainsKey(Key("pod-0")) && _seen.ContainsKey(Key("during-outage")) && _informer.HasSynced,
             "the relist after 410 Gone");
         Assert.True(Restarts("expired") >= 1);
+        Assert.True(pagesOfTheFirstList > 0, "the first list came in pages");
+        Assert.Equal(pagesOfTheFirstList, _pages); // a relist is applied whole, never half
     }
 
     [Fact]

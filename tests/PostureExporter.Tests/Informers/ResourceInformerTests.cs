@@ -72,9 +72,18 @@ public sealed class ResourceInformerTests : IAsyncLifetime, IDisposable
         }
         var (informer, health, _) = Start(pageSize: 2);
 
-        var relisted = Assert.IsType<Relisted>(await NextAsync());
+        // The first list: each page as it comes, then the whole list (which later removes what vanished).
+        var pages = new List<ListedPage>();
+        var next = await NextAsync();
+        for (; next is ListedPage page; next = await NextAsync())
+        {
+            pages.Add(page);
+        }
+        var relisted = Assert.IsType<Relisted>(next);
         Assert.Equal(5, relisted.Objects.Count);
         Assert.Equal(5, relisted.Objects.Select(o => o.Key).Distinct().Count());
+        Assert.Equal([2, 2, 1], pages.Select(p => p.Objects.Count));
+        Assert.Equal(relisted.Objects, pages.SelectMany(p => p.Objects));
 
         _cluster.Store.Create(Pod("team-a", "pod-new"));
         var added = Assert.IsType<ObjectUpserted>(await NextAsync());
