@@ -47,7 +47,8 @@ internal sealed class KubeApi(Kubernetes client, KubernetesClientConfiguration? 
         var query = $"?watch=true&allowWatchBookmarks=true&resourceVersion={Uri.EscapeDataString(resourceVersion)}&timeoutSeconds={timeoutSeconds}";
         using var response = await SendAsync(path + query, ct);
         await using var body = await response.Content.ReadAsStreamAsync(ct);
-        var reader = PipeReader.Create(body);
+        // Buffers large enough for most events (a pod is ~5 KB): a line within one buffer is read in one piece.
+        var reader = PipeReader.Create(body, new StreamPipeReaderOptions(bufferSize: 64 * 1024));
         try
         {
             while (true)
@@ -108,13 +109,32 @@ internal sealed class KubeApi(Kubernetes client, KubernetesClientConfiguration? 
 
     /// <summary>
     /// {"type":…,"object":{…}}: the object is decoded once its type is known, whichever comes first on the line
-    /// (the reader is a struct, so a copy remembers where the object starts).
+    /// (the reader is a struct, so a copy remembers where the object starts). A line split over buffers is first
+    /// copied into one piece: the reader is about twice as fast on contiguous bytes.
     /// </summary>
-    private static WatchLine ParseLine<T>(ReadOnlySequence<byte> line) where T : class, IKubernetesObject<V1ObjectMeta>
+    internal static WatchLine ParseLine<T>(ReadOnlySequence<byte> line) where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        if (line.IsSingleSegment)
+        {
+            return ParseLine<T>(new Utf8JsonReader(line.FirstSpan));
+        }
+        var length = checked((int)line.Length);
+        var contiguous = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            line.CopyTo(contiguous);
+            return ParseLine<T>(new Utf8JsonReader(contiguous.AsSpan(0, length)));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(contiguous);
+        }
+    }
+
+    private static WatchLine ParseLine<T>(Utf8JsonReader reader) where T : class, IKubernetesObject<V1ObjectMeta>
     {
         try
         {
-            var reader = new Utf8JsonReader(line);
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
                 throw new JsonException("a watch line is not a JSON object");
@@ -122,6 +142,7 @@ internal sealed class KubeApi(Kubernetes client, KubernetesClientConfiguration? 
             string? type = null;
             var objectStart = default(Utf8JsonReader);
             var hasObject = false;
+            WatchLine? decoded = null;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 if (reader.ValueTextEquals("type"u8))
@@ -132,9 +153,17 @@ internal sealed class KubeApi(Kubernetes client, KubernetesClientConfiguration? 
                 else if (reader.ValueTextEquals("object"u8))
                 {
                     reader.Read();
-                    objectStart = reader;
                     hasObject = true;
-                    reader.Skip();
+                    if (type is not null)
+                    {
+                        // The usual order: decoded where it stands, in one pass.
+                        decoded = Decode<T>(type, ref reader);
+                    }
+                    else
+                    {
+                        objectStart = reader;
+                        reader.Skip();
+                    }
                 }
                 else
                 {
@@ -145,18 +174,23 @@ internal sealed class KubeApi(Kubernetes client, KubernetesClientConfiguration? 
             {
                 throw new JsonException("a watch line without type or object");
             }
-            if (type == "ERROR")
-            {
-                return new WatchLine(type, null, JsonSerializer.Deserialize<V1Status>(ref objectStart, ProjectionJson.Options), null);
-            }
-            var obj = JsonSerializer.Deserialize<T>(ref objectStart, ProjectionJson.Options)
-                ?? throw new JsonException($"a {type} watch line with a null object");
-            return new WatchLine(type, obj, null, null);
+            return decoded ?? Decode<T>(type, ref objectStart);
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or NotSupportedException)
         {
             return new WatchLine("", null, null, e as JsonException ?? new JsonException(e.Message, e));
         }
+    }
+
+    private static WatchLine Decode<T>(string type, ref Utf8JsonReader reader) where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        if (type == "ERROR")
+        {
+            return new WatchLine(type, null, JsonSerializer.Deserialize<V1Status>(ref reader, ProjectionJson.Options), null);
+        }
+        var obj = JsonSerializer.Deserialize<T>(ref reader, ProjectionJson.Options)
+            ?? throw new JsonException($"a {type} watch line with a null object");
+        return new WatchLine(type, obj, null, null);
     }
 
     /// <summary>GET with the client's credentials; a non-2xx answer throws the client's own exception type.</summary>
