@@ -35,12 +35,13 @@ internal static partial class ServeCommand
         // Asked on a pool thread while the host is built: nothing before the first evaluation needs it.
         var versionLookup = settings.ApiServerVersion is null ? Task.Run(() => ApiServerVersion.TryGetAsync(client)) : null;
 
-        using var loggers = CreateLoggerFactory(configuration);
-        var certificates = LoadCertificates(options, loggers.CreateLogger("PostureExporter.Tls"));
-        var core = ExporterCore.Create(options, settings, new KubeApi(client, clientConfig), loggers, awaitApiServerVersion: versionLookup is not null);
-        // The initial lists are start-up's long pole and need nothing from the web host: they start now, and
-        // their results wait in the channel until the engine starts with the host.
-        core.Informers.StartEarly();
+        // Made on a pool thread while the informers start (nothing logs in the first moments; see DeferredLogger).
+        var loggerFactory = Task.Run(() => CreateLoggerFactory(configuration));
+        var certificates = LoadCertificates(options, new DeferredLogger(loggerFactory, "PostureExporter.Tls"));
+        // The initial lists are start-up's long pole and need nothing from the web host: the informers start as
+        // soon as they exist, and their results wait in the channel until the engine starts with the host.
+        var core = ExporterCore.Start(options, settings, new KubeApi(client, clientConfig), loggerFactory, awaitApiServerVersion: versionLookup is not null);
+        using var loggers = await loggerFactory;
         try
         {
             return await ServeAsync(configuration, loader, options, waiverProblems, demo, client, versionLookup, loggers, certificates, core);
