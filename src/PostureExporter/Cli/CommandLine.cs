@@ -1,4 +1,5 @@
 using System.Globalization;
+using PostureExporter.Configuration;
 
 namespace PostureExporter.Cli;
 
@@ -28,7 +29,7 @@ internal static class CommandLine
         new("--demo-churn", "DemoChurn", false, CheckNonNegativeInt),
         new("--watch-idle-timeout", "WatchIdleTimeout", false, CheckDuration),
         new("--config", null, false),
-        new("--log-level", "Logging:LogLevel:Default", false),
+        new("--log-level", "Logging:LogLevel:Default", false, v => LogLevels.IsValid(v) ? null : $"\"{v}\" is not {LogLevels.Names}"),
         new("--auth", "Auth:Mode", false, v => v is "none" or "token-file" or "kubernetes" ? null : $"\"{v}\" is not none, token-file or kubernetes"),
         new("--auth-token-file", "Auth:TokenFile", false),
         new("--tls-cert-file", "Tls:CertFile", false),

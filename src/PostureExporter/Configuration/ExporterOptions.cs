@@ -48,6 +48,7 @@ internal sealed class ExporterOptions
             throw new ConfigurationException(e.InnerException is null ? e.Message : $"{e.Message} ({e.InnerException.Message})");
         }
         options.Validate();
+        LogLevels.Validate(configuration);
         return options;
     }
 

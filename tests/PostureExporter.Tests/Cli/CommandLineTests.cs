@@ -12,6 +12,7 @@ public sealed class CommandLineTests
     [InlineData("--watch-idle-timeout soon", "--watch-idle-timeout: \"soon\" is not a duration")]
     [InlineData("--demo-api-listen", "--demo-api-listen needs a value")]
     [InlineData("frobnicate", "unknown command \"frobnicate\"")]
+    [InlineData("--log-level Banana", "--log-level: \"Banana\" is not Trace, Debug, Information, Warning, Error, Critical or None")]
     public async Task Serve_BadFlag_ExitsTwoNamingIt(string args, string expected)
     {
         var (code, stdout, stderr) = await ExporterProcess.RunToEndAsync(args.Split(' '));
@@ -22,17 +23,21 @@ public sealed class CommandLineTests
         Assert.Single(stderr.Trim().Split('\n'));
     }
 
-    [Fact]
-    public async Task Serve_BadConfigurationValue_ExitsTwoNamingTheSetting()
+    [Theory]
+    [InlineData("""{ "Posture": { "ProductionSelector": "environment in prod" } }""", "Posture:ProductionSelector")]
+    [InlineData("""{ "Logging": { "LogLevel": { "Default": "Loud" } } }""", "Logging:LogLevel:Default: \"Loud\" is not Trace")]
+    [InlineData("""{ "Logging": { "Console": { "LogLevel": { "PostureExporter": "verbose" } } } }""", "Logging:Console:LogLevel:PostureExporter: \"verbose\"")]
+    public async Task Serve_BadConfigurationValue_ExitsTwoNamingTheSetting(string json, string expected)
     {
         var file = Path.Combine(Path.GetTempPath(), $"posture-{Guid.NewGuid():N}.json");
-        await File.WriteAllTextAsync(file, """{ "Posture": { "ProductionSelector": "environment in prod" } }""");
+        await File.WriteAllTextAsync(file, json);
         try
         {
             var (code, _, stderr) = await ExporterProcess.RunToEndAsync("--demo", "--config", file);
 
             Assert.Equal(2, code);
-            Assert.Contains("Posture:ProductionSelector", stderr, StringComparison.Ordinal);
+            Assert.Contains(expected, stderr, StringComparison.Ordinal);
+            Assert.Single(stderr.Trim().Split('\n'));
         }
         finally
         {
