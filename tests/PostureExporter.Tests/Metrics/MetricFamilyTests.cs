@@ -33,6 +33,8 @@ public sealed class MetricFamilyTests
         ["remove takes the series away"] = (g => { g.Set(1, "a", "x"); g.Remove("a", "x"); }, ""),
         ["remove of the first moves the last into its place"] = (g => { g.Set(1, "a", "x"); g.Set(2, "b", "x"); g.Set(3, "c", "x"); g.Remove("a", "x"); },
             "g{ns=\"c\",k=\"x\"} 3\ng{ns=\"b\",k=\"x\"} 2\n"),
+        ["the series moved into a hole is still found by its labels"] = (g => { g.Set(1, "a", "x"); g.Set(2, "b", "x"); g.Set(3, "c", "x"); g.Remove("a", "x"); g.Set(9, "c", "x"); g.Remove("b", "x"); },
+            "g{ns=\"c\",k=\"x\"} 9\n"),
         ["remove of the last"] = (g => { g.Set(1, "a", "x"); g.Set(2, "b", "x"); g.Remove("b", "x"); }, "g{ns=\"a\",k=\"x\"} 1\n"),
         ["remove of a missing series changes nothing"] = (g => { g.Set(1, "a", "x"); g.Remove("zz", "x"); }, "g{ns=\"a\",k=\"x\"} 1\n"),
         ["removed then set again comes back with the new value"] = (g => { g.Set(1, "a", "x"); g.Remove("a", "x"); g.Set(7, "a", "x"); }, "g{ns=\"a\",k=\"x\"} 7\n"),
@@ -47,6 +49,40 @@ public sealed class MetricFamilyTests
     };
 
     public static TheoryData<string> GaugeCases => new(GaugeTable.Keys);
+
+    [Fact]
+    public async Task Gauge_ManyRandomUpdatesAndRemovals_MatchAPlainDictionary()
+    {
+        // Series are found by their line's prefix and move when another is removed: thousands of mixed operations
+        // must leave exactly the series and values a plain dictionary holds.
+        var store = new SeriesStore();
+        var g = store.Gauge("g", "A gauge.", "ns", "k");
+        var expected = new Dictionary<(string, string), double>();
+        var random = new Random(7);
+        for (var i = 0; i < 5_000; i++)
+        {
+            var key = ($"ns-{random.Next(40)}", random.Next(3) == 0 ? "\"q\\" : $"k{random.Next(25)}");
+            if (random.Next(4) == 0)
+            {
+                Assert.Equal(expected.Remove(key), g.Remove(key.Item1, key.Item2));
+            }
+            else
+            {
+                var value = random.Next(100);
+                g.Set(value, key.Item1, key.Item2);
+                expected[key] = value;
+            }
+        }
+
+        Assert.Equal(expected.Count, g.Count);
+        foreach (var ((ns, k), value) in expected)
+        {
+            Assert.Equal(value, g.Value(ns, k));
+        }
+        var lines = (await RenderAsync(store)).Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.StartsWith('#')).Order(StringComparer.Ordinal);
+        var want = expected.Select(e => $"g{{ns=\"{e.Key.Item1}\",k=\"{e.Key.Item2.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)}\"}} {e.Value}").Order(StringComparer.Ordinal);
+        Assert.Equal(want, lines);
+    }
 
     [Theory]
     [MemberData(nameof(GaugeCases))]
