@@ -124,6 +124,7 @@ internal sealed partial class EngineService(
             metrics.CountTransitions = true;
             // The tables filled by doubling while the lists came in: give back their spare half now.
             index.TrimExcess();
+            metrics.TrimExcess();
             state.InitialEvaluationDone = true;
             bindingsChanged = true;
             LogInitialEvaluation(logger, index.Model.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);

@@ -159,6 +159,19 @@ internal sealed class MetricFamily
         }
     }
 
+    /// <summary>Gives back the spare room the series' tables kept while they grew by doubling.</summary>
+    public void TrimExcess()
+    {
+        lock (_lock)
+        {
+            var count = _lines.Count;
+            _lines.TrimExcess();
+            Array.Resize(ref _values, Math.Max(count, 4));
+            Array.Resize(ref _prefixLengths, Math.Max(count, 4));
+            _positions.TrimExcess();
+        }
+    }
+
     private enum Mode
     {
         Set,

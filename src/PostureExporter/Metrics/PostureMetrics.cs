@@ -36,9 +36,14 @@ internal sealed class PostureMetrics : IFindingsObserver
     private readonly Dictionary<string, string[]> _controlInfoSeries = [];
     private HashSet<string[]> _clusterAdminSeries = new(LabelsComparer.Instance);
     private readonly Dictionary<(string Control, string Namespace, string Kind, string Name), (string Severity, double FirstSeen)> _dropped = [];
+    private readonly SeriesStore _store;
+
+    /// <summary>Gives back the spare room the series tables kept while the initial evaluation filled them.</summary>
+    public void TrimExcess() => _store.TrimExcess();
 
     public PostureMetrics(SeriesStore store, ClusterModel model, PostureSettings settings, int maxDetailSeries, IReadOnlyList<string> namespaceInfoLabels)
     {
+        _store = store;
         _settings = settings;
         _model = model;
         _maxDetailSeries = maxDetailSeries;

@@ -28,6 +28,15 @@ internal sealed class SeriesStore
         }
     }
 
+    /// <summary>Gives back what every family's tables kept spare (after the initial evaluation made most series).</summary>
+    public void TrimExcess()
+    {
+        foreach (var family in Families)
+        {
+            family.TrimExcess();
+        }
+    }
+
     private MetricFamily Add(MetricFamily family)
     {
         lock (_lock)
