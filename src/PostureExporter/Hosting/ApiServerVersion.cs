@@ -18,11 +18,7 @@ internal static class ApiServerVersion
             {
                 if (await TryGetAsync(client) is { } version)
                 {
-                    await engine.QueryAsync(i =>
-                    {
-                        i.UpdateApiServerVersion(version, time.GetUtcNow(), evaluate: state.InitialEvaluationDone);
-                        return true;
-                    }, ct);
+                    await HandOverAsync(engine, state, version, time, ct);
                     return;
                 }
             }
@@ -31,6 +27,21 @@ internal static class ApiServerVersion
         {
         }
     }
+
+    /// <summary>
+    /// On the engine's thread: gives it the version (if there is one; re-evaluating only once the initial
+    /// evaluation is done, which it otherwise includes), and marks the start-up lookup as answered.
+    /// </summary>
+    public static Task HandOverAsync(EngineAccess engine, ExporterState state, string? version, TimeProvider time, CancellationToken ct) =>
+        engine.QueryAsync(i =>
+        {
+            if (version is not null)
+            {
+                i.UpdateApiServerVersion(version, time.GetUtcNow(), evaluate: state.InitialEvaluationDone);
+            }
+            state.ApiServerVersionSettled = true;
+            return true;
+        }, ct);
 
     /// <summary>Null when the API server cannot be asked now: the control is then not applicable, never passing.</summary>
     public static async Task<string?> TryGetAsync(IKubernetes client)
@@ -63,15 +74,7 @@ internal sealed class ApiServerVersionService(IKubernetes client, Task<string?> 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var version = await lookup.WaitAsync(stoppingToken);
-        await engine.QueryAsync(i =>
-        {
-            if (version is not null)
-            {
-                i.UpdateApiServerVersion(version, TimeProvider.System.GetUtcNow(), evaluate: state.InitialEvaluationDone);
-            }
-            state.ApiServerVersionSettled = true;
-            return true;
-        }, stoppingToken);
+        await ApiServerVersion.HandOverAsync(engine, state, version, TimeProvider.System, stoppingToken);
         if (version is null)
         {
             await ApiServerVersion.KeepAskingAsync(client, engine, state, TimeProvider.System, stoppingToken);

@@ -1,5 +1,4 @@
 using System.Reflection;
-using System.Threading.Channels;
 using k8s;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -11,8 +10,6 @@ using PostureExporter.Cli;
 using PostureExporter.Configuration;
 using PostureExporter.Demo;
 using PostureExporter.Engine;
-using PostureExporter.Engine.Findings;
-using PostureExporter.Engine.Model;
 using PostureExporter.Http;
 using PostureExporter.Informers;
 using PostureExporter.Metrics;
@@ -175,7 +172,6 @@ internal static partial class ServeCommand
         return new System.Net.IPEndPoint(address, port);
     }
 
-    /// <summary>All of the exporter's wiring in one place.</summary>
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "posture-exporter serving metrics at {Url}")]
     private static partial void LogListening(ILogger logger, string url);
 
