@@ -31,11 +31,13 @@ internal sealed class PostureMetrics : IFindingsObserver
     private readonly MetricFamily _namespaceInfo;
     private readonly MetricFamily _controlInfo;
     private readonly MetricFamily _waiverExpiry;
-    private readonly HashSet<(string Control, string Namespace, string Kind, string Name)> _details = [];
     private readonly Dictionary<string, string[]> _namespaceInfoSeries = [];
     private readonly Dictionary<string, string[]> _controlInfoSeries = [];
     private HashSet<string[]> _clusterAdminSeries = new(LabelsComparer.Instance);
-    private readonly Dictionary<(string Control, string Namespace, string Kind, string Name), (string Severity, double FirstSeen)> _dropped = [];
+    // Violations over the maxDetailSeries cap, exported as soon as another detail series goes away. Each is the
+    // finding itself (the index holds it anyway while it violates), found by its control and subject: the
+    // first-seen series are the exported ones, so no set of their keys is kept beside them.
+    private readonly HashSet<Finding> _dropped = new(DetailComparer.Instance);
     private readonly SeriesStore _store;
 
     /// <summary>Gives back the spare room the series tables kept while the initial evaluation filled them.</summary>
@@ -159,10 +161,10 @@ internal sealed class PostureMetrics : IFindingsObserver
         _resolved.Ensure(m.Id, sev, ns);
     }
 
-    private void AddDetail((string Control, string Namespace, string Kind, string Name) key, string severity, double firstSeen)
+    private void AddDetail(Finding violation)
     {
-        _details.Add(key);
-        _firstSeen.Set(firstSeen, key.Control, severity, key.Namespace, key.Kind, key.Name);
+        var seen = violation.FirstSeen!.Value.ToUnixTimeMilliseconds() / 1000.0;
+        _firstSeen.Set(seen, violation.Control.Metadata.Id, Severity(violation.Control), violation.Namespace, violation.Subject.Key.Kind, violation.Subject.Key.Name);
     }
 
     private HashSet<(string Control, string Severity)> Dormant(string ns)
@@ -185,7 +187,6 @@ internal sealed class PostureMetrics : IFindingsObserver
         var f = after ?? before!;
         var m = f.Control.Metadata;
         var sev = Severity(f.Control);
-        var detailKey = (m.Id, f.Namespace, f.Subject.Key.Kind, f.Subject.Key.Name);
         var was = before?.Status == FindingStatus.Violation;
         var now = after?.Status == FindingStatus.Violation;
         if (!was && now)
@@ -194,17 +195,22 @@ internal sealed class PostureMetrics : IFindingsObserver
             {
                 _opened.Inc(m.Id, sev, f.Namespace);
             }
-            var seen = after!.FirstSeen!.Value.ToUnixTimeMilliseconds() / 1000.0;
-            if (_details.Count < _maxDetailSeries)
+            if (_firstSeen.Count < _maxDetailSeries)
             {
-                AddDetail(detailKey, sev, seen);
+                AddDetail(after!);
             }
             else
             {
                 // Over the cap: remembered, and exported as soon as another detail series goes away.
-                _dropped[detailKey] = (sev, seen);
+                _dropped.Remove(after!);
+                _dropped.Add(after!);
                 _detailsDropped.Set(_dropped.Count);
             }
+        }
+        else if (was && now && _dropped.Remove(before!))
+        {
+            // Still violating (a new message): the newer finding is the one to remember.
+            _dropped.Add(after!);
         }
         else if (was && !now)
         {
@@ -212,19 +218,18 @@ internal sealed class PostureMetrics : IFindingsObserver
             {
                 _resolved.Inc(m.Id, sev, before!.Namespace);
             }
-            if (_details.Remove(detailKey))
+            if (_firstSeen.Remove(m.Id, sev, f.Namespace, f.Subject.Key.Kind, f.Subject.Key.Name))
             {
-                _firstSeen.Remove(m.Id, sev, f.Namespace, f.Subject.Key.Kind, f.Subject.Key.Name);
                 if (_dropped.Count > 0)
                 {
-                    var (key, (severity, firstSeen)) = _dropped.First();
-                    _dropped.Remove(key);
-                    AddDetail(key, severity, firstSeen);
+                    var next = _dropped.First();
+                    _dropped.Remove(next);
+                    AddDetail(next);
                 }
             }
             else
             {
-                _dropped.Remove(detailKey);
+                _dropped.Remove(before!);
             }
             _detailsDropped.Set(_dropped.Count);
         }
@@ -313,6 +318,14 @@ internal sealed class PostureMetrics : IFindingsObserver
             }
             _clusterAdminSeries = current;
         }
+    }
+
+    /// <summary>Findings as detail series: one per control and subject.</summary>
+    private sealed class DetailComparer : IEqualityComparer<Finding>
+    {
+        public static readonly DetailComparer Instance = new();
+        public bool Equals(Finding? x, Finding? y) => x is not null && y is not null && ReferenceEquals(x.Control, y.Control) && x.Subject == y.Subject;
+        public int GetHashCode(Finding f) => HashCode.Combine(f.Control.Metadata.Id, f.Subject);
     }
 
     private sealed class LabelsComparer : IEqualityComparer<string[]>

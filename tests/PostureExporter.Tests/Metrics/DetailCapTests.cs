@@ -43,4 +43,33 @@ public sealed class DetailCapTests
         Assert.Equal(seen.AddMinutes(1).ToUnixTimeSeconds(), detail.Value);
         Assert.Equal(0, m.Value("posture_violation_details_dropped"));
     }
+
+    [Fact]
+    public async Task HeldBackViolations_ThatChangeOrResolve_AreKeptCurrent()
+    {
+        var store = new SeriesStore();
+        var metrics = new PostureMetrics(store, new ClusterModel(), PostureSettings.Default, maxDetailSeries: 1, namespaceInfoLabels: []);
+        var seen = new DateTimeOffset(2026, 11, 30, 0, 0, 0, TimeSpan.Zero);
+        var a = Violation("a", seen);
+        var c = Violation("c", seen.AddMinutes(2));
+        var d = Violation("d", seen.AddMinutes(3));
+        metrics.FindingChanged(null, a);
+        metrics.FindingChanged(null, c);
+        metrics.FindingChanged(null, d);
+
+        // c changes its message while held back, then resolves: it is forgotten, never exported.
+        var c2 = c with { Message = "runAsUser is 0 (again)" };
+        metrics.FindingChanged(c, c2);
+        Assert.Equal(2, (await ScrapeAsync(store)).Value("posture_violation_details_dropped"));
+        metrics.FindingChanged(c2, c2 with { Status = FindingStatus.Pass, FirstSeen = null });
+        Assert.Equal(1, (await ScrapeAsync(store)).Value("posture_violation_details_dropped"));
+
+        // a goes: the room goes to d, with d's own first-seen time.
+        metrics.FindingChanged(a, null);
+        var m = await ScrapeAsync(store);
+        var detail = Assert.Single(m.Find("posture_violation_first_seen_timestamp_seconds"));
+        Assert.Equal("d", detail.Labels["name"]);
+        Assert.Equal(seen.AddMinutes(3).ToUnixTimeSeconds(), detail.Value);
+        Assert.Equal(0, m.Value("posture_violation_details_dropped"));
+    }
 }

@@ -187,6 +187,31 @@ public sealed class MetricFamilyTests
         Assert.Equal(1, g.Count);
     }
 
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(2.5E-7)]
+    [InlineData(1796020704.549)]
+    [InlineData(0.1 + 0.2)]
+    [InlineData(-1.7976931348623157E+308)]
+    [InlineData(5E-324)]
+    [InlineData(double.NaN)]
+    [InlineData(double.PositiveInfinity)]
+    [InlineData(double.NegativeInfinity)]
+    public void Values_AreReadBackFromTheirLine_Exactly(double value)
+    {
+        // A series keeps only its line: its value is read back from the text, and a label value with spaces, a
+        // backslash and a quote must not be taken for the value.
+        const string Label = "a b \\\" 1";
+        var store = new SeriesStore();
+        var c = store.Counter("c_total", "A counter.", "ns");
+        c.Set(value, Label);
+
+        Assert.Equal(value, c.Value(Label));
+        c.Inc(Label);
+        Assert.Equal(value + 1, c.Value(Label));
+        Assert.Equal(1, c.Count);
+    }
+
     [Fact]
     public async Task LongLines_LargerThanTheWriteBuffer_AreWrittenWhole()
     {
