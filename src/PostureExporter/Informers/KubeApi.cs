@@ -14,6 +14,16 @@ namespace PostureExporter.Informers;
 internal sealed record ListPage(IReadOnlyList<IKubernetesObject<V1ObjectMeta>> Items, string ResourceVersion, string? Continue);
 
 /// <summary>
+/// One page of a LIST as it came, read whole: the first <see cref="Length"/> bytes of <see cref="Buffer"/>, with the
+/// list's resourceVersion and continue token already read (so the next page can be asked for before this one's
+/// items are decoded).
+/// </summary>
+internal sealed record ListPageBytes(byte[] Buffer, int Length, string ResourceVersion, string? Continue)
+{
+    public ReadOnlySpan<byte> Json => Buffer.AsSpan(0, Length);
+}
+
+/// <summary>
 /// One line of a WATCH: an object event (ADDED, MODIFIED, DELETED, BOOKMARK), an ERROR with its Status, or a line
 /// that could not be read (<see cref="DecodeError"/> set; the watch goes on).
 /// </summary>
@@ -30,14 +40,71 @@ internal sealed class KubeApi(Kubernetes client, KubernetesClientConfiguration? 
     private readonly Uri _base = client.BaseUri.AbsoluteUri.EndsWith('/') ? client.BaseUri : new Uri(client.BaseUri.AbsoluteUri + "/");
 
     public async Task<ListPage> ListAsync<T>(string path, string? continueToken, int limit, CancellationToken ct)
-        where T : class, IKubernetesObject<V1ObjectMeta>
+        where T : class, IKubernetesObject<V1ObjectMeta> =>
+        DecodeListPage<T>(await FetchListPageAsync(path, continueToken, limit, null, ct));
+
+    /// <summary>
+    /// Reads one LIST page whole, into <paramref name="buffer"/> when it is large enough (a spare one of the same
+    /// list) or a new array, and reads its list metadata. The items are left for <see cref="DecodeListPage{T}"/>.
+    /// </summary>
+    public async Task<ListPageBytes> FetchListPageAsync(string path, string? continueToken, int limit, byte[]? buffer, CancellationToken ct)
     {
         var query = $"?limit={limit}" + (continueToken is null ? "" : $"&continue={Uri.EscapeDataString(continueToken)}");
         using var response = await SendAsync(path + query, ct);
         await using var body = await response.Content.ReadAsStreamAsync(ct);
-        var list = await JsonSerializer.DeserializeAsync<ObjectList<T>>(body, ProjectionJson.Options, ct)
-            ?? throw new JsonException($"the LIST of {path} returned null");
-        return new ListPage(list.Items ?? [], list.Metadata?.ResourceVersion ?? "", list.Metadata?.ContinueProperty);
+        var announced = response.Content.Headers.ContentLength is { } n and > 0 and < int.MaxValue ? (int)n : 0;
+        if (buffer is null || buffer.Length < announced)
+        {
+            buffer = GC.AllocateUninitializedArray<byte>(Math.Max(announced, 64 * 1024));
+        }
+        var length = 0;
+        while (true)
+        {
+            if (length == buffer.Length)
+            {
+                Array.Resize(ref buffer, checked(buffer.Length * 2));
+            }
+            var read = await body.ReadAsync(buffer.AsMemory(length), ct);
+            if (read == 0)
+            {
+                break;
+            }
+            length += read;
+        }
+        var (resourceVersion, next) = ReadListMetadata(buffer.AsSpan(0, length), path);
+        return new ListPageBytes(buffer, length, resourceVersion, next);
+    }
+
+    /// <summary>The items of a page read by <see cref="FetchListPageAsync"/>; safe to call on any thread.</summary>
+    public static ListPage DecodeListPage<T>(ListPageBytes page) where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        var list = JsonSerializer.Deserialize<ObjectList<T>>(page.Json, ProjectionJson.Options)
+            ?? throw new JsonException("a LIST returned null");
+        return new ListPage(list.Items ?? [], page.ResourceVersion, page.Continue);
+    }
+
+    /// <summary>
+    /// The list's resourceVersion and continue token, from its metadata: the API server writes it before the items,
+    /// so this reads a few hundred bytes (items before it are skipped over, not decoded).
+    /// </summary>
+    internal static (string ResourceVersion, string? Continue) ReadListMetadata(ReadOnlySpan<byte> json, string path)
+    {
+        var reader = new Utf8JsonReader(json);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw new JsonException($"the LIST of {path} did not return a JSON object");
+        }
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("metadata"u8))
+            {
+                reader.Read();
+                var meta = JsonSerializer.Deserialize<V1ListMeta>(ref reader, ProjectionJson.Options);
+                return (meta?.ResourceVersion ?? "", string.IsNullOrEmpty(meta?.ContinueProperty) ? null : meta.ContinueProperty);
+            }
+            reader.Skip();
+        }
+        return ("", null);
     }
 
     public async IAsyncEnumerable<WatchLine> WatchAsync<T>(string path, string resourceVersion, int timeoutSeconds,

@@ -38,6 +38,9 @@ internal abstract record ResourceDescriptor(string Resource, string Kind, string
 
     public abstract Task<ListPage> List(KubeApi api, string? continueToken, int limit, CancellationToken ct);
 
+    /// <summary>The items of a page read whole (see <see cref="KubeApi.FetchListPageAsync"/>), decoded as this kind.</summary>
+    public abstract ListPage Decode(ListPageBytes page);
+
     public abstract IAsyncEnumerable<WatchLine> Watch(KubeApi api, string resourceVersion, int timeoutSeconds, CancellationToken ct);
 
     private sealed record Of<T>(string Resource, string Kind, string Path) : ResourceDescriptor(Resource, Kind, Path)
@@ -45,6 +48,8 @@ internal abstract record ResourceDescriptor(string Resource, string Kind, string
     {
         public override Task<ListPage> List(KubeApi api, string? continueToken, int limit, CancellationToken ct) =>
             api.ListAsync<T>(Path, continueToken, limit, ct);
+
+        public override ListPage Decode(ListPageBytes page) => KubeApi.DecodeListPage<T>(page);
 
         public override IAsyncEnumerable<WatchLine> Watch(KubeApi api, string resourceVersion, int timeoutSeconds, CancellationToken ct) =>
             api.WatchAsync<T>(Path, resourceVersion, timeoutSeconds, ct);

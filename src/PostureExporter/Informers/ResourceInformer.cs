@@ -145,46 +145,85 @@ internal sealed partial class ResourceInformer(
     private static bool IsHealthyEnd(WatchEnded e, TimeSpan lasted) =>
         lasted > InformerTiming.HealthyPeriod || (e.Reason == "closed" && lasted > TimeSpan.FromSeconds(1));
 
+    /// <summary>Pages of a LIST decoded at once while the next is fetched: two keep both cores busy on a large list.</summary>
+    private const int PagesDecodedAhead = 2;
+
+    /// <summary>
+    /// A paginated LIST. Each page needs the previous one's continue token, so pages are fetched one after another;
+    /// but a page is read whole and its token read first, so the next request goes out while the page is decoded
+    /// and projected on the thread pool (up to <see cref="PagesDecodedAhead"/> pages at once). The pages are applied
+    /// in order; their buffers are reused within the list and dropped after it.
+    /// </summary>
     private async Task ListAsync(CancellationToken ct)
     {
         var all = new List<ModelObject>();
+        var decoding = new Queue<Task<(List<ModelObject> Objects, byte[] Buffer)>>();
+        var spare = new Stack<byte[]>();
+        var largest = 0;
         string? cont = null;
-        string rv;
-        do
+        var rv = "";
+        try
         {
-            ListPage page;
-            try
+            do
             {
-                page = await resource.List(api, cont, timing.PageSize, ct);
-            }
-            catch (HttpOperationException e) when ((int?)e.Response?.StatusCode == 410 && cont is not null)
-            {
-                // The continue token expired mid-list: start the list again.
-                throw new WatchEnded("list_expired", relist: true);
-            }
-            var first = all.Count;
-            foreach (var item in page.Items)
-            {
-                if (Project(item) is { } projected)
+                ListPageBytes page;
+                try
                 {
-                    all.Add(projected);
+                    // A new buffer is made the size of the largest page yet, so it need not grow by doubling.
+                    var buffer = spare.TryPop(out var reused) ? reused : largest > 0 ? GC.AllocateUninitializedArray<byte>(largest + largest / 4) : null;
+                    page = await api.FetchListPageAsync(resource.Path, cont, timing.PageSize, buffer, ct);
+                }
+                catch (HttpOperationException e) when ((int?)e.Response?.StatusCode == 410 && cont is not null)
+                {
+                    // The continue token expired mid-list: start the list again.
+                    throw new WatchEnded("list_expired", relist: true);
+                }
+                largest = Math.Max(largest, page.Length);
+                rv = page.ResourceVersion;
+                cont = page.Continue;
+                decoding.Enqueue(Task.Run(() => (Project(resource.Decode(page)), page.Buffer), ct));
+                while (decoding.Count > (cont is null ? 0 : PagesDecodedAhead - 1))
+                {
+                    var (objects, used) = await decoding.Dequeue();
+                    spare.Push(used);
+                    all.AddRange(objects);
+                    if (!EverSynced && objects.Count > 0)
+                    {
+                        // The first list only: the engine has not evaluated anything yet, so a half-applied list is
+                        // never seen. A later relist (after 410 Gone) stays one event, applied at once.
+                        await events.WriteAsync(new ListedPage(resource, objects), ct);
+                    }
                 }
             }
-            if (!EverSynced && all.Count > first)
-            {
-                // The first list only: the engine has not evaluated anything yet, so a half-applied list is never
-                // seen. A later relist (after 410 Gone) stays one event, applied at once.
-                await events.WriteAsync(new ListedPage(resource, all.GetRange(first, all.Count - first)), ct);
-            }
-            rv = page.ResourceVersion;
-            cont = string.IsNullOrEmpty(page.Continue) ? null : page.Continue;
+            while (cont is not null);
         }
-        while (cont is not null);
+        catch
+        {
+            // A failed list starts again from its first page: let the pages still being decoded finish first.
+            foreach (var pending in decoding)
+            {
+                await ((Task)pending).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
+            throw;
+        }
 
         await events.WriteAsync(new Relisted(resource, all), ct);
         _resourceVersion = rv;
         EverSynced = true;
         LogListed(logger, resource.Resource, all.Count, rv);
+    }
+
+    private List<ModelObject> Project(ListPage page)
+    {
+        var projected = new List<ModelObject>(page.Items.Count);
+        foreach (var item in page.Items)
+        {
+            if (Project(item) is { } o)
+            {
+                projected.Add(o);
+            }
+        }
+        return projected;
     }
 
     private ModelObject? Project(IKubernetesObject<V1ObjectMeta> obj)
