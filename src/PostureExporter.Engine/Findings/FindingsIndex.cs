@@ -43,7 +43,10 @@ public interface IFindingsObserver
 {
     void CountsChanged(Control control, string ns, FindingCounts counts);
 
-    /// <summary>A finding appeared, changed or went away (before or after is null then).</summary>
+    /// <summary>
+    /// A finding that is not a pass appeared, changed or went away (before or after is null then; a pass is told as
+    /// null: passes carry nothing but their count, which <see cref="CountsChanged"/> tells).
+    /// </summary>
     void FindingChanged(Finding? before, Finding? after);
 
     /// <summary>An object's waiver annotations became invalid (problem set) or stopped being so (null).</summary>
@@ -215,28 +218,26 @@ public sealed class FindingsIndex
 
         // Counts go up before the observer hears of a finding and down after, so a surface that creates series
         // from counts has them in place for the finding's events, and removes them only once those are done.
-        // Passes are shared per control (most findings are passes): they are bound to the subject only here.
+        var ns = subject.Scope == SubjectScope.Namespace ? subject.Key.Name : subject.Key.Namespace;
         foreach (var b in before)
         {
             var a = Array.Find(after, x => ReferenceEquals(x.Control, b.Control));
             if (a is null)
             {
-                var bound = Bind(b, subject);
-                _observer?.FindingChanged(bound, null);
-                Count(bound, -1);
+                Tell(subject, b, null);
+                Count(b, ns, -1);
             }
             else if (a != b)
             {
-                var (boundBefore, boundAfter) = (Bind(b, subject), Bind(a, subject));
                 var recount = a.Status != b.Status;
                 if (recount)
                 {
-                    Count(boundAfter, +1);
+                    Count(a, ns, +1);
                 }
-                _observer?.FindingChanged(boundBefore, boundAfter);
+                Tell(subject, b, a);
                 if (recount)
                 {
-                    Count(boundBefore, -1);
+                    Count(b, ns, -1);
                 }
             }
         }
@@ -244,10 +245,24 @@ public sealed class FindingsIndex
         {
             if (!Array.Exists(before, x => ReferenceEquals(x.Control, a.Control)))
             {
-                var bound = Bind(a, subject);
-                Count(bound, +1);
-                _observer?.FindingChanged(null, bound);
+                Count(a, ns, +1);
+                Tell(subject, null, a);
             }
+        }
+    }
+
+    /// <summary>
+    /// Tells the observer of a change, passes as null: most findings are passes (shared per control, see
+    /// <see cref="Pass"/>), and binding each to its subject only to tell of it was most of what the initial
+    /// evaluation allocated. A change between two passes (a severity override) is not told.
+    /// </summary>
+    private void Tell(SubjectRef subject, Finding? before, Finding? after)
+    {
+        before = before is { Status: not FindingStatus.Pass } ? Bind(before, subject) : null;
+        after = after is { Status: not FindingStatus.Pass } ? Bind(after, subject) : null;
+        if (_observer is not null && (before is not null || after is not null))
+        {
+            _observer.FindingChanged(before, after);
         }
     }
 
@@ -412,9 +427,9 @@ public sealed class FindingsIndex
         return pass;
     }
 
-    private void Count(Finding f, int delta)
+    private void Count(Finding f, string ns, int delta)
     {
-        var key = (f.Control.Id, f.Namespace);
+        var key = (f.Control.Id, ns);
         var counts = _counts.GetValueOrDefault(key).Add(f.Status, delta);
         if (counts.IsEmpty)
         {
@@ -424,6 +439,6 @@ public sealed class FindingsIndex
         {
             _counts[key] = counts;
         }
-        _observer?.CountsChanged(f.Control, f.Namespace, counts);
+        _observer?.CountsChanged(f.Control, ns, counts);
     }
 }
