@@ -32,8 +32,10 @@ internal readonly record struct WatchLine(string Type, IKubernetesObject<V1Objec
 /// <summary>
 /// LIST and WATCH over the KubernetesClient's own HTTP client and credentials (so every kubeconfig and
 /// in-cluster authentication works as with the client's generated methods), decoding with
-/// <see cref="ProjectionJson"/> instead of into full objects: list pages are decoded as they stream in, and
-/// watch lines are split and decoded from UTF-8 bytes without first becoming strings.
+/// <see cref="ProjectionJson"/> instead of into full objects: a list page is read whole and its continue token
+/// read first, so the informer can ask for the next page while this one is decoded (any thread may call
+/// <see cref="DecodeListPage{T}"/>), and watch lines are split and decoded from UTF-8 bytes without first
+/// becoming strings.
 /// </summary>
 internal sealed class KubeApi(Kubernetes client, KubernetesClientConfiguration? config = null)
 {

@@ -115,10 +115,19 @@ internal static class SyncScenario
         return seconds;
     }
 
-    /// <summary>The floor: every pod list page (limit 500, following continue) read over HTTP and tokenized, nothing decoded.</summary>
+    /// <summary>
+    /// The floor: every pod list page (limit 500, following continue) read over HTTP and tokenized, nothing decoded.
+    /// Each page is read into one buffer kept across pages, and this process (which also holds the simulator's
+    /// objects) is collected first, so the floor does not pay for its own garbage: an array per page (~3 MB, 200
+    /// at 100k pods) had it collect a heap of ~1 GB while timed, and it moved between 1.8 and 4.3 s at 100k.
+    /// </summary>
     public static async Task<(double Seconds, long Bytes, int Items)> FloorAsync(Uri api)
     {
         using var http = new HttpClient();
+        var buffer = new byte[4 << 20];
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
         var sw = Stopwatch.StartNew();
         string? cont = null;
         long bytes = 0;
@@ -126,16 +135,32 @@ internal static class SyncScenario
         do
         {
             var url = new Uri(api, "/api/v1/pods?limit=500" + (cont is null ? "" : "&continue=" + Uri.EscapeDataString(cont)));
-            var page = await http.GetByteArrayAsync(url);
-            bytes += page.Length;
-            cont = Tokenize(page, ref items);
+            using var response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead);
+            response.EnsureSuccessStatusCode();
+            await using var body = await response.Content.ReadAsStreamAsync();
+            var length = 0;
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    Array.Resize(ref buffer, buffer.Length * 2);
+                }
+                var read = await body.ReadAsync(buffer.AsMemory(length));
+                if (read == 0)
+                {
+                    break;
+                }
+                length += read;
+            }
+            bytes += length;
+            cont = Tokenize(buffer.AsSpan(0, length), ref items);
         }
         while (cont is not null);
         return (sw.Elapsed.TotalSeconds, bytes, items);
     }
 
     /// <summary>Reads every token of a list page; returns metadata.continue (null when empty) and counts the items.</summary>
-    private static string? Tokenize(byte[] page, ref int items)
+    private static string? Tokenize(ReadOnlySpan<byte> page, ref int items)
     {
         var reader = new Utf8JsonReader(page);
         string? cont = null;
