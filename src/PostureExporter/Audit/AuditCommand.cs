@@ -74,6 +74,11 @@ internal static class AuditCommand
                     // An audit that cannot read the cluster has no verdict to give: say why, as an input error.
                     throw new UsageException($"cannot list {d.Resource} from the cluster: {e.Message}");
                 }
+                if (page.BadItems is [var bad, ..])
+                {
+                    // An audit gives a verdict on everything or nothing: an object it could not read is an input error.
+                    throw new UsageException($"cannot read {page.BadItems.Count} of the {d.Resource} listed from the cluster: {bad.Message}");
+                }
                 all.AddRange(page.Items);
                 cont = string.IsNullOrEmpty(page.Continue) ? null : page.Continue;
             }

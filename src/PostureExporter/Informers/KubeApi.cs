@@ -2,7 +2,6 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
@@ -10,8 +9,11 @@ using PostureExporter.Engine.Model;
 
 namespace PostureExporter.Informers;
 
-/// <summary>One page of a LIST.</summary>
-internal sealed record ListPage(IReadOnlyList<IKubernetesObject<V1ObjectMeta>> Items, string ResourceVersion, string? Continue);
+/// <summary>One page of a LIST: the objects read, and why any others could not be (an object of an unexpected shape).</summary>
+internal sealed record ListPage(IReadOnlyList<IKubernetesObject<V1ObjectMeta>> Items, string ResourceVersion, string? Continue)
+{
+    public IReadOnlyList<JsonException> BadItems { get; init; } = [];
+}
 
 /// <summary>
 /// One page of a LIST as it came, read whole: the first <see cref="Length"/> bytes of <see cref="Buffer"/>, with the
@@ -77,12 +79,72 @@ internal sealed class KubeApi(Kubernetes client, KubernetesClientConfiguration? 
         return new ListPageBytes(buffer, length, resourceVersion, next);
     }
 
-    /// <summary>The items of a page read by <see cref="FetchListPageAsync"/>; safe to call on any thread.</summary>
+    /// <summary>
+    /// The items of a page read by <see cref="FetchListPageAsync"/>. An item of an unexpected shape is skipped and
+    /// given back in <see cref="ListPage.BadItems"/>, the rest of the page is read; only a page that is not JSON at
+    /// all fails whole. Safe to call on any thread.
+    /// </summary>
     public static ListPage DecodeListPage<T>(ListPageBytes page) where T : class, IKubernetesObject<V1ObjectMeta>
     {
-        var list = JsonSerializer.Deserialize<ObjectList<T>>(page.Json, ProjectionJson.Options)
-            ?? throw new JsonException("a LIST returned null");
-        return new ListPage(list.Items ?? [], page.ResourceVersion, page.Continue);
+        try
+        {
+            // The whole page at once: ~10 % less CPU and allocation than item by item, which only a page holding an
+            // object of an unexpected shape (rare: the API server validates what it stores) then pays as well.
+            var list = JsonSerializer.Deserialize<ObjectList<T>>(page.Json, ProjectionJson.Options)
+                ?? throw new JsonException("a LIST page is null");
+            return new ListPage(list.Items ?? [], page.ResourceVersion, page.Continue);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or NotSupportedException)
+        {
+            return DecodeItemByItem<T>(page);
+        }
+    }
+
+    private static ListPage DecodeItemByItem<T>(ListPageBytes page) where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        var reader = new Utf8JsonReader(page.Json);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw new JsonException("a LIST page is not a JSON object");
+        }
+        var items = new List<IKubernetesObject<V1ObjectMeta>>();
+        List<JsonException>? bad = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (!reader.ValueTextEquals("items"u8))
+            {
+                reader.Skip();
+                continue;
+            }
+            reader.Read();
+            if (reader.TokenType == JsonTokenType.Null)
+            {
+                continue;
+            }
+            if (reader.TokenType != JsonTokenType.StartArray)
+            {
+                throw new JsonException($"a LIST page's items are a {reader.TokenType}, not an array");
+            }
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                var start = reader;
+                try
+                {
+                    if (JsonSerializer.Deserialize<T>(ref reader, ProjectionJson.Options) is { } item)
+                    {
+                        items.Add(item);
+                    }
+                }
+                catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or NotSupportedException)
+                {
+                    // Back to where the item started, and over it: its JSON is whole, only its shape was unexpected.
+                    reader = start;
+                    reader.Skip();
+                    (bad ??= []).Add(e as JsonException ?? new JsonException(e.Message, e));
+                }
+            }
+        }
+        return new ListPage(items, page.ResourceVersion, page.Continue) { BadItems = (IReadOnlyList<JsonException>?)bad ?? [] };
     }
 
     /// <summary>
@@ -295,13 +357,10 @@ internal sealed class KubeApi(Kubernetes client, KubernetesClientConfiguration? 
         }
     }
 
-    /// <summary>Any kind's list: the items and the list's resourceVersion and continue token.</summary>
+    /// <summary>Any kind's list, decoded whole: its items (the metadata was read before, see <see cref="ReadListMetadata"/>).</summary>
     private sealed class ObjectList<T>
     {
-        [JsonPropertyName("metadata")]
-        public V1ListMeta? Metadata { get; set; }
-
-        [JsonPropertyName("items")]
+        [System.Text.Json.Serialization.JsonPropertyName("items")]
         public List<T>? Items { get; set; }
     }
 }

@@ -215,6 +215,12 @@ internal sealed partial class ResourceInformer(
 
     private List<ModelObject> Project(ListPage page)
     {
+        foreach (var bad in page.BadItems)
+        {
+            // One object the decoder could not read: counted and logged, the rest of the list goes on.
+            health.DecodeErrors.WithLabels(resource.Resource).Inc();
+            LogDecodeError(logger, resource.Resource, "(list item)", bad.Message);
+        }
         var projected = new List<ModelObject>(page.Items.Count);
         foreach (var item in page.Items)
         {

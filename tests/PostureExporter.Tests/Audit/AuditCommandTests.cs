@@ -113,6 +113,27 @@ public sealed class AuditCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Audit_OfAClusterWithAnObjectItCannotRead_ExitsTwoSayingWhich()
+    {
+        // The daemon counts such an object and goes on; an audit gives a verdict on all it lists or none.
+        await using var cluster = await PostureExporter.Simulator.SimulatedCluster.StartAsync(new PostureExporter.Simulator.SimulatorOptions());
+        cluster.Store.Create(new System.Text.Json.Nodes.JsonObject
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "Pod",
+            ["metadata"] = new System.Text.Json.Nodes.JsonObject { ["name"] = "odd", ["namespace"] = "team-a" },
+            ["spec"] = new System.Text.Json.Nodes.JsonObject { ["containers"] = "oops" },
+        });
+        using var kubeconfig = new Kubeconfig(cluster.BaseAddress);
+
+        var (code, stdout, stderr) = await ExporterProcess.RunToEndAsync("audit", "--kubeconfig", kubeconfig.Path);
+
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.Contains("cannot read 1 of the pods", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Audit_OfAClusterItCannotReach_ExitsTwoSayingWhy()
     {
         // Port 1 on loopback: nothing listens there, the connection is refused at once.

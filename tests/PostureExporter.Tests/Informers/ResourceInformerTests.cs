@@ -99,6 +99,33 @@ public sealed class ResourceInformerTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task AnObjectOfUnexpectedShape_InTheList_IsCounted_AndTheRestIsListed()
+    {
+        // The decoder cannot read pod-2 (its containers are a string): it sits on the second of three pages.
+        for (var i = 0; i < 5; i++)
+        {
+            var pod = Pod("team-a", $"pod-{i}");
+            if (i == 2)
+            {
+                pod["spec"] = new JsonObject { ["containers"] = "oops" };
+            }
+            _cluster.Store.Create(pod);
+        }
+        var (informer, health, _) = Start(pageSize: 2);
+
+        var next = await NextAsync();
+        while (next is ListedPage)
+        {
+            next = await NextAsync();
+        }
+        var relisted = Assert.IsType<Relisted>(next);
+        Assert.Equal(["pod-0", "pod-1", "pod-3", "pod-4"], relisted.Objects.Select(o => o.Key.Name));
+        Assert.Equal(1, health.DecodeErrors.WithLabels("pods").Value);
+        await Eventually.WaitAsync(() => informer.HasSynced, TimeSpan.FromSeconds(10), "the watch never went live after the list");
+        Assert.Equal(0, health.WatchRestarts.WithLabels("pods", "error").Value);
+    }
+
+    [Fact]
     public async Task Informer_WithBookmarksAsked_CountsBookmarkHeartbeats()
     {
         var (_, health, _) = Start();
