@@ -266,23 +266,34 @@ public sealed class FindingsIndex
         }
     }
 
+    /// <summary>
+    /// A subject's findings as <see cref="Compute"/> made them (in control order; a pass is always the shared
+    /// <see cref="Pass"/> of its control) as the index keeps them: the controls and the findings are walked
+    /// together, no lookup per finding.
+    /// </summary>
     private StoredFindings Store(SubjectRef subject, Finding[] findings)
     {
         var controls = _controlsByScope[subject.Scope];
         var passed = 0UL;
         var others = 0;
-        foreach (var f in findings)
+        for (int i = 0, next = 0; next < findings.Length; i++)
         {
-            if (ReferenceEquals(f, _passes.GetValueOrDefault(f.Control)))
+            var f = findings[next];
+            if (!ReferenceEquals(f.Control, controls[i]))
             {
-                passed |= 1UL << controls.IndexOf(f.Control);
+                continue;
+            }
+            if (f.Status == FindingStatus.Pass)
+            {
+                passed |= 1UL << i;
             }
             else
             {
                 others++;
             }
+            next++;
         }
-        return new StoredFindings(passed, others == 0 ? [] : others == findings.Length ? findings : Array.FindAll(findings, f => !ReferenceEquals(f, _passes.GetValueOrDefault(f.Control))));
+        return new StoredFindings(passed, others == 0 ? [] : others == findings.Length ? findings : Array.FindAll(findings, f => f.Status != FindingStatus.Pass));
     }
 
     /// <summary>A subject's findings as <see cref="Compute"/> made them: passes and the others, in control order.</summary>

@@ -119,9 +119,9 @@ internal sealed partial class EngineService(
             // The initial lists arrive kind by kind in any order; evaluating them as they came would open and
             // resolve findings on half-built ownership (a ReplicaSet before its Deployment). Evaluate once, whole.
             var started = Stopwatch.GetTimestamp();
-            metrics.CountTransitions = false;
+            metrics.BeginInitialEvaluation();
             index.EvaluateAll(time.GetUtcNow());
-            metrics.CountTransitions = true;
+            metrics.EndInitialEvaluation(index);
             // The tables filled by doubling while the lists came in: give back their spare half now.
             index.TrimExcess();
             metrics.TrimExcess();

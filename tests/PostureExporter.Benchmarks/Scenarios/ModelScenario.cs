@@ -39,10 +39,10 @@ internal static class ModelScenario
                 new PostureExporter.Configuration.PostureOptions().MaxDetailSeries, [])
             : null;
         var index = new FindingsIndex(model, PostureSettings.Default, metrics);
-        metrics?.CountTransitions = false;
+        metrics?.BeginInitialEvaluation();
         index.EvaluateAll(DateTimeOffset.UnixEpoch);
         var verdictsSeconds = sw.Elapsed.TotalSeconds;
-        metrics?.CountTransitions = true;
+        metrics?.EndInitialEvaluation(index);
         var countsSeconds = sw.Elapsed.TotalSeconds - verdictsSeconds;
         index.TrimExcess();
         metrics?.TrimExcess();
