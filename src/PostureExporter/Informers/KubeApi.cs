@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
@@ -94,7 +95,7 @@ internal sealed class KubeApi(Kubernetes client, KubernetesClientConfiguration? 
                 ?? throw new JsonException("a LIST page is null");
             return new ListPage(list.Items ?? [], page.ResourceVersion, page.Continue);
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or NotSupportedException)
+        catch (Exception e) when (IsDecodeFailure(e))
         {
             return DecodeItemByItem<T>(page);
         }
@@ -135,12 +136,12 @@ internal sealed class KubeApi(Kubernetes client, KubernetesClientConfiguration? 
                         items.Add(item);
                     }
                 }
-                catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or NotSupportedException)
+                catch (Exception e) when (IsDecodeFailure(e))
                 {
                     // Back to where the item started, and over it: its JSON is whole, only its shape was unexpected.
                     reader = start;
                     reader.Skip();
-                    (bad ??= []).Add(e as JsonException ?? new JsonException(e.Message, e));
+                    (bad ??= []).Add(AsJsonException(e));
                 }
             }
         }
@@ -307,9 +308,9 @@ internal sealed class KubeApi(Kubernetes client, KubernetesClientConfiguration? 
             }
             return decoded ?? Decode<T>(type, ref objectStart);
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or NotSupportedException)
+        catch (Exception e) when (IsDecodeFailure(e))
         {
-            return new WatchLine("", null, null, e as JsonException ?? new JsonException(e.Message, e));
+            return new WatchLine("", null, null, AsJsonException(e));
         }
     }
 
@@ -323,6 +324,15 @@ internal sealed class KubeApi(Kubernetes client, KubernetesClientConfiguration? 
             ?? throw new JsonException($"a {type} watch line with a null object");
         return new WatchLine(type, obj, null, null);
     }
+
+    /// <summary>
+    /// What the decoder throws for an object it cannot read: System.Text.Json's own errors, and those of the model
+    /// types' converters (a bad date, an unknown enum value).
+    /// </summary>
+    private static bool IsDecodeFailure(Exception e) =>
+        e is JsonException or InvalidOperationException or FormatException or NotSupportedException;
+
+    private static JsonException AsJsonException(Exception e) => e as JsonException ?? new JsonException(e.Message, e);
 
     /// <summary>GET with the client's credentials; a non-2xx answer throws the client's own exception type.</summary>
     private async Task<HttpResponseMessage> SendAsync(string relative, CancellationToken ct)
@@ -360,7 +370,7 @@ internal sealed class KubeApi(Kubernetes client, KubernetesClientConfiguration? 
     /// <summary>Any kind's list, decoded whole: its items (the metadata was read before, see <see cref="ReadListMetadata"/>).</summary>
     private sealed class ObjectList<T>
     {
-        [System.Text.Json.Serialization.JsonPropertyName("items")]
+        [JsonPropertyName("items")]
         public List<T>? Items { get; set; }
     }
 }

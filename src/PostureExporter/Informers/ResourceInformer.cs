@@ -200,9 +200,13 @@ internal sealed partial class ResourceInformer(
         catch
         {
             // A failed list starts again from its first page: let the pages still being decoded finish first.
-            foreach (var pending in decoding)
+            // Their own failures are of the list that is failing already.
+            try
             {
-                await ((Task)pending).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                await Task.WhenAll(decoding);
+            }
+            catch (Exception)
+            {
             }
             throw;
         }

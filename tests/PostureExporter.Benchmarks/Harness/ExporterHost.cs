@@ -180,28 +180,9 @@ internal sealed partial class ExporterHost : IAsyncDisposable
     public Task<string> ScrapeAsync(CancellationToken ct = default) => Http.GetStringAsync(MetricsUrl, ct);
 
     /// <summary>The /metrics body as UTF-8, read into a buffer reused across calls (one caller at a time).</summary>
-    public async Task<ReadOnlyMemory<byte>> ScrapeBytesAsync(CancellationToken ct = default)
-    {
-        using var response = await Http.GetAsync(MetricsUrl, HttpCompletionOption.ResponseHeadersRead, ct);
-        response.EnsureSuccessStatusCode();
-        await using var body = await response.Content.ReadAsStreamAsync(ct);
-        var length = 0;
-        while (true)
-        {
-            if (length == _scrapeBuffer.Length)
-            {
-                Array.Resize(ref _scrapeBuffer, _scrapeBuffer.Length * 2);
-            }
-            var read = await body.ReadAsync(_scrapeBuffer.AsMemory(length), ct);
-            if (read == 0)
-            {
-                return _scrapeBuffer.AsMemory(0, length);
-            }
-            length += read;
-        }
-    }
+    public Task<ReadOnlyMemory<byte>> ScrapeBytesAsync(CancellationToken ct = default) => _scrape.ReadAsync(Http, MetricsUrl, ct);
 
-    private byte[] _scrapeBuffer = new byte[1 << 20];
+    private readonly BodyBuffer _scrape = new(1 << 20);
 
     /// <summary>Forces a full compacting GC in the exporter (POSTURE_DEBUG_ENDPOINTS) and returns what survived.</summary>
     public async Task<GcReport> CollectGarbageAsync()

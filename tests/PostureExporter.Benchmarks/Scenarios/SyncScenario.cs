@@ -124,7 +124,7 @@ internal static class SyncScenario
     public static async Task<(double Seconds, long Bytes, int Items)> FloorAsync(Uri api)
     {
         using var http = new HttpClient();
-        var buffer = new byte[4 << 20];
+        var buffer = new BodyBuffer(4 << 20);
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
@@ -135,25 +135,9 @@ internal static class SyncScenario
         do
         {
             var url = new Uri(api, "/api/v1/pods?limit=500" + (cont is null ? "" : "&continue=" + Uri.EscapeDataString(cont)));
-            using var response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead);
-            response.EnsureSuccessStatusCode();
-            await using var body = await response.Content.ReadAsStreamAsync();
-            var length = 0;
-            while (true)
-            {
-                if (length == buffer.Length)
-                {
-                    Array.Resize(ref buffer, buffer.Length * 2);
-                }
-                var read = await body.ReadAsync(buffer.AsMemory(length));
-                if (read == 0)
-                {
-                    break;
-                }
-                length += read;
-            }
-            bytes += length;
-            cont = Tokenize(buffer.AsSpan(0, length), ref items);
+            var page = await buffer.ReadAsync(http, url);
+            bytes += page.Length;
+            cont = Tokenize(page.Span, ref items);
         }
         while (cont is not null);
         return (sw.Elapsed.TotalSeconds, bytes, items);

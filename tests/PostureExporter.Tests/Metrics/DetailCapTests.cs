@@ -10,9 +10,18 @@ namespace PostureExporter.Tests.Metrics;
 /// <summary>posture_violation_first_seen_timestamp_seconds is capped; what the cap held back is exported once there is room.</summary>
 public sealed class DetailCapTests
 {
-    private static Finding Violation(string name, DateTimeOffset seen) =>
+    private static Finding Violation(string name, DateTimeOffset Seen) =>
         new(ControlCatalog.Find("container-run-as-root")!, new SubjectRef(SubjectScope.Workload, new ObjectKey("Deployment", "shop", name)),
-            FindingStatus.Violation, "runAsUser is 0", seen, null);
+            FindingStatus.Violation, "runAsUser is 0", Seen, null);
+
+    private static readonly DateTimeOffset Seen = new(2026, 11, 30, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>Posture metrics whose cap allows one first-seen series.</summary>
+    private static (SeriesStore Store, PostureMetrics Metrics) CappedAtOne()
+    {
+        var store = new SeriesStore();
+        return (store, new PostureMetrics(store, new ClusterModel(), PostureSettings.Default, maxDetailSeries: 1, namespaceInfoLabels: []));
+    }
 
     private static async Task<PrometheusText> ScrapeAsync(SeriesStore store)
     {
@@ -24,11 +33,9 @@ public sealed class DetailCapTests
     [Fact]
     public async Task DetailSeries_OverTheCap_AreCountedAsDropped_AndExportedWhenRoomFreesUp()
     {
-        var store = new SeriesStore();
-        var metrics = new PostureMetrics(store, new ClusterModel(), PostureSettings.Default, maxDetailSeries: 1, namespaceInfoLabels: []);
-        var seen = new DateTimeOffset(2026, 11, 30, 0, 0, 0, TimeSpan.Zero);
-        var a = Violation("a", seen);
-        var b = Violation("b", seen.AddMinutes(1));
+        var (store, metrics) = CappedAtOne();
+        var a = Violation("a", Seen);
+        var b = Violation("b", Seen.AddMinutes(1));
 
         metrics.FindingChanged(null, a);
         metrics.FindingChanged(null, b);
@@ -40,19 +47,17 @@ public sealed class DetailCapTests
         m = await ScrapeAsync(store);
         var detail = Assert.Single(m.Find("posture_violation_first_seen_timestamp_seconds"));
         Assert.Equal("b", detail.Labels["name"]);
-        Assert.Equal(seen.AddMinutes(1).ToUnixTimeSeconds(), detail.Value);
+        Assert.Equal(Seen.AddMinutes(1).ToUnixTimeSeconds(), detail.Value);
         Assert.Equal(0, m.Value("posture_violation_details_dropped"));
     }
 
     [Fact]
     public async Task HeldBackViolations_ThatChangeOrResolve_AreKeptCurrent()
     {
-        var store = new SeriesStore();
-        var metrics = new PostureMetrics(store, new ClusterModel(), PostureSettings.Default, maxDetailSeries: 1, namespaceInfoLabels: []);
-        var seen = new DateTimeOffset(2026, 11, 30, 0, 0, 0, TimeSpan.Zero);
-        var a = Violation("a", seen);
-        var c = Violation("c", seen.AddMinutes(2));
-        var d = Violation("d", seen.AddMinutes(3));
+        var (store, metrics) = CappedAtOne();
+        var a = Violation("a", Seen);
+        var c = Violation("c", Seen.AddMinutes(2));
+        var d = Violation("d", Seen.AddMinutes(3));
         metrics.FindingChanged(null, a);
         metrics.FindingChanged(null, c);
         metrics.FindingChanged(null, d);
@@ -69,7 +74,7 @@ public sealed class DetailCapTests
         var m = await ScrapeAsync(store);
         var detail = Assert.Single(m.Find("posture_violation_first_seen_timestamp_seconds"));
         Assert.Equal("d", detail.Labels["name"]);
-        Assert.Equal(seen.AddMinutes(3).ToUnixTimeSeconds(), detail.Value);
+        Assert.Equal(Seen.AddMinutes(3).ToUnixTimeSeconds(), detail.Value);
         Assert.Equal(0, m.Value("posture_violation_details_dropped"));
     }
 }
