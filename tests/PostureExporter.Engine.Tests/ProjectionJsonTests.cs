@@ -69,25 +69,28 @@ public sealed class ProjectionJsonTests
     }
 
     [Fact]
-    public void Decode_SkipsWhatNoControlReads()
+    public void Decode_Pod_ReadStraightIntoItsProjection()
     {
         var json = """
             {"apiVersion":"v1","kind":"Pod",
-             "metadata":{"name":"a","namespace":"n","managedFields":[{"manager":"kubectl"}],"creationTimestamp":"2026-01-01T00:00:00Z"},
+             "metadata":{"name":"a","namespace":"n","resourceVersion":"42","managedFields":[{"manager":"kubectl"}],"creationTimestamp":"2026-01-01T00:00:00Z","labels":{"app":"x"}},
              "spec":{"containers":[{"name":"c","image":"nginx:1.27","resources":{"limits":{"memory":"512Mi"},"requests":{"cpu":"1"}},
                      "livenessProbe":{"httpGet":{"path":"/","port":8080}}}]},
              "status":{"phase":"Running","podIP":"10.0.0.1"}}
             """;
 
-        var pod = JsonSerializer.Deserialize<V1Pod>(json, ProjectionJson.Options)!;
+        var pod = Assert.IsType<ProjectedPod>(JsonSerializer.Deserialize<V1Pod>(json, ProjectionJson.Options));
 
+        // No model-type objects beyond the identity the informers read.
+        Assert.Equal(("a", "n", "42"), (pod.Metadata.Name, pod.Metadata.NamespaceProperty, pod.Metadata.ResourceVersion));
         Assert.Null(pod.Metadata.ManagedFields);
-        Assert.Null(pod.Metadata.CreationTimestamp);
-        Assert.Null(pod.Spec.Containers[0].LivenessProbe);
-        Assert.Null(pod.Spec.Containers[0].Resources.Requests);
-        Assert.Null(pod.Status.PodIP);
-        Assert.Equal("Running", pod.Status.Phase);
-        Assert.True(pod.Spec.Containers[0].Resources.Limits.ContainsKey("memory"));
+        Assert.Null(pod.Metadata.Labels);
+        Assert.Null(pod.Spec);
+        Assert.Null(pod.Status);
+        var container = pod.Projection.Spec.Containers.Single();
+        Assert.Equal(("c", "nginx:1.27", true, false), (container.Name, container.Image, container.HasMemoryLimit, container.HasCpuLimit));
+        Assert.True(pod.Projection.Live);
+        Assert.Same(pod.Projection, Projector.Project(pod));
     }
 
     [Theory]
@@ -136,7 +139,7 @@ public sealed class ProjectionJsonTests
         Assert.True(list.Length > 64 * 1024, "the page must not fit the serializer's first buffer");
         Assert.Equal(200, decoded!.Items.Count);
         Assert.Equal(Describe(Projector.Project(KubernetesJson.Deserialize<V1Pod>(pod))), Describe(Projector.Project(decoded.Items[199])));
-        Assert.Equal(["posture-exporter.io/waive-run-as-root"], decoded.Items[0].Metadata.Annotations.Keys);
+        Assert.Equal(["posture-exporter.io/waive-run-as-root"], Assert.IsType<ProjectedPod>(decoded.Items[0]).Projection.Annotations.Keys);
     }
 
     private static string Pod(string annotations) => """
@@ -155,17 +158,87 @@ public sealed class ProjectionJsonTests
     [Fact]
     public void Decode_KeepsOnlyTheListItemsAndKeysAProjectionReads()
     {
-        var pod = JsonSerializer.Deserialize<V1Pod>(Pod("""{"posture-exporter.io/waive":"x","kubectl.kubernetes.io/last-applied-configuration":"{}"}"""), ProjectionJson.Options)!;
-        var container = pod.Spec.Containers.Single();
+        var json = Pod("""{"posture-exporter.io/waive":"x","kubectl.kubernetes.io/last-applied-configuration":"{}"}""");
 
-        Assert.Equal(["component"], pod.Metadata.Labels.Keys);
-        Assert.Equal(["posture-exporter.io/waive"], pod.Metadata.Annotations.Keys);
-        Assert.Equal(["host"], pod.Spec.Volumes.Select(v => v.Name));
-        Assert.Equal(["A"], container.Env.Select(e => e.Name));
-        Assert.Equal([8443], container.Ports.Select(p => p.HostPort ?? 0));
-        var projected = (PodInfo)Projector.Project(pod)!;
-        Assert.Equal(["host"], projected.Spec.HostPathVolumes.ToArray());
-        Assert.Equal(["kube-apiserver", "--anonymous-auth=true"], projected.ApiServerCommand.ToArray());
+        var pod = Assert.IsType<ProjectedPod>(JsonSerializer.Deserialize<V1Pod>(json, ProjectionJson.Options)).Projection;
+
+        var container = pod.Spec.Containers.Single();
+        Assert.Equal(["posture-exporter.io/waive"], pod.Annotations.Keys);
+        Assert.Equal(new OwnerRef(Kinds.ReplicaSet, "rs"), pod.Controller);
+        Assert.Same(Kinds.ReplicaSet, pod.Controller!.Kind);
+        Assert.Equal(["host"], pod.Spec.HostPathVolumes.ToArray());
+        Assert.Equal(["A"], container.LiteralEnvNames.ToArray());
+        Assert.Equal([8443], container.HostPorts.ToArray());
+        Assert.Equal((0L, true, true), (container.Security.RunAsUser, container.HasMemoryLimit, container.HasCpuLimit));
+        Assert.Equal(["kube-apiserver", "--anonymous-auth=true"], pod.ApiServerCommand.ToArray());
+    }
+
+    [Fact]
+    public void Decode_PodTemplate_ReadStraightIntoItsProjection()
+    {
+        // The same spec in a pod and in a bare Deployment's template reads the same.
+        var pod = Assert.IsType<ProjectedPod>(JsonSerializer.Deserialize<V1Pod>(Pod("{}"), ProjectionJson.Options)).Projection;
+        var spec = JsonDocument.Parse(Pod("{}")).RootElement.GetProperty("spec").GetRawText();
+        var deployment = JsonSerializer.Deserialize<V1Deployment>("""{"metadata":{"name":"d","namespace":"n"},"spec":{"template":{"spec":""" + spec + "}}}", ProjectionJson.Options)!;
+
+        Assert.IsType<ProjectedPodSpec>(deployment.Spec.Template.Spec);
+        var template = ((WorkloadInfo)Projector.Project(deployment)!).Template;
+        Assert.Equal(Describe(pod.Spec), Describe(template));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Decode_ApiServerPod_ReadsItsCommandWhicheverComesFirst(bool metadataFirst)
+    {
+        const string metadata = """ "metadata":{"name":"kube-apiserver-a","namespace":"kube-system","labels":{"component":"kube-apiserver"}}""";
+        const string spec = """ "spec":{"containers":[{"name":"sidecar","command":["sleep"]},{"name":"kube-apiserver","command":["kube-apiserver"],"args":["--profiling=true"]}]}""";
+        var json = "{" + (metadataFirst ? metadata + "," + spec : spec + "," + metadata) + "}";
+
+        var pod = Assert.IsType<ProjectedPod>(JsonSerializer.Deserialize<V1Pod>(json, ProjectionJson.Options)).Projection;
+
+        Assert.Equal(["kube-apiserver", "--profiling=true"], pod.ApiServerCommand.ToArray());
+        Assert.Equal(Describe(Projector.Project(KubernetesJson.Deserialize<V1Pod>(json))), Describe(pod));
+    }
+
+    [Theory]
+    [InlineData("""{"metadata":{"name":"p"},"status":{"phase":"Succeeded"}}""", false)]
+    [InlineData("""{"metadata":{"name":"p"},"status":{"phase":"Failed"}}""", false)]
+    [InlineData("""{"metadata":{"name":"p"},"status":{"phase":"Pending"}}""", true)]
+    [InlineData("""{"metadata":{"name":"p"},"status":{}}""", true)]
+    [InlineData("""{"metadata":{"name":"p"},"status":null}""", true)]
+    public void Decode_PodPhase_TellsWhetherItRuns(string json, bool live)
+    {
+        var pod = Assert.IsType<ProjectedPod>(JsonSerializer.Deserialize<V1Pod>(json, ProjectionJson.Options)).Projection;
+
+        Assert.Equal(live, pod.Live);
+        Assert.Equal(Describe(Projector.Project(KubernetesJson.Deserialize<V1Pod>(json))), Describe(pod));
+    }
+
+    /// <summary>Shapes the API allows that the fixtures hardly hold: nulls, empty objects, absent lists, a null hostPath.</summary>
+    [Theory]
+    [InlineData("""{}""")]
+    [InlineData("""{"metadata":null,"spec":null,"status":null}""")]
+    [InlineData("""{"metadata":{"labels":null,"annotations":null,"ownerReferences":null},"spec":{}}""")]
+    [InlineData("""{"metadata":{"ownerReferences":[{"kind":"Job","name":"j"},{"kind":"Job","name":"k","controller":true},{"kind":"X","name":"l","controller":true}]}}""")]
+    [InlineData("""{"metadata":{"annotations":{"posture-exporter.io/a":null,"posture-exporter.io/a":"second"}}}""")]
+    [InlineData("""{"spec":{"volumes":[{"name":"a","hostPath":null},{"name":"b","hostPath":{"path":"/"}},{"hostPath":{}}],"securityContext":{}}}""")]
+    [InlineData("""{"spec":{"serviceAccount":"old","automountServiceAccountToken":false,"hostPID":true,"hostIPC":false,"hostNetwork":null}}""")]
+    [InlineData("""{"spec":{"serviceAccountName":"","serviceAccount":"old"}}""")]
+    [InlineData("""{"spec":{"securityContext":{"runAsUser":1000,"runAsNonRoot":true,"seccompProfile":{"type":"RuntimeDefault"},"fsGroup":2}}}""")]
+    [InlineData("""{"spec":{"ephemeralContainers":[{"name":"e"}],"containers":[{"name":"c","securityContext":{}}],"initContainers":[{"name":"i","securityContext":null}]}}""")]
+    [InlineData("""{"spec":{"containers":[{"securityContext":{"capabilities":{"add":["NET_ADMIN",null]},"privileged":false,"allowPrivilegeEscalation":true,"readOnlyRootFilesystem":true,"seccompProfile":{"type":"Localhost","localhostProfile":"p"}}}]}}""")]
+    [InlineData("""{"spec":{"containers":[{"securityContext":{"capabilities":{}}},{"securityContext":{"capabilities":null}}]}}""")]
+    [InlineData("""{"spec":{"containers":[{"resources":{"limits":{"memory":null}}},{"resources":{"limits":null}},{"resources":{"limits":{"cpu":2,"nvidia.com/gpu":"1"}}},{"resources":null}]}}""")]
+    [InlineData("""{"spec":{"containers":[{"ports":[{"hostPort":0},{"hostPort":null},{"hostPort":80}],"env":[{"name":"A","value":""},{"value":"x"},{"name":"B","value":null},{"name":"C","value":"A"}]}]}}""")]
+    [InlineData("""{"spec":{"containers":[{"ports":null,"env":null,"command":null,"args":null}]}}""")]
+    public void Decode_UnusualPod_ProjectsAsIfDecodedInFull(string json)
+    {
+        var full = KubernetesJson.Deserialize<V1Pod>(json);
+
+        var pod = Assert.IsType<ProjectedPod>(JsonSerializer.Deserialize<V1Pod>(json, ProjectionJson.Options));
+
+        Assert.Equal(Describe(Projector.Project(full)), Describe(pod.Projection));
     }
 
     [Fact]
@@ -186,11 +259,11 @@ public sealed class ProjectionJsonTests
     [InlineData("app.kubernetes.io/component", false)]
     public void Decode_LabelKey_ReadAsBytesOrAsString(string jsonKey, bool kept)
     {
-        var json = """{"metadata":{"name":"p","labels":{"KEY":"kube-apiserver"}}}""".Replace("KEY", jsonKey, StringComparison.Ordinal);
+        var json = """{"metadata":{"name":"p","namespace":"kube-system","labels":{"KEY":"kube-apiserver"}}}""".Replace("KEY", jsonKey, StringComparison.Ordinal);
 
-        var pod = JsonSerializer.Deserialize<V1Pod>(json, ProjectionJson.Options)!;
+        var pod = Assert.IsType<ProjectedPod>(JsonSerializer.Deserialize<V1Pod>(json, ProjectionJson.Options));
 
-        Assert.Equal(kept, pod.Metadata.Labels?.ContainsKey("component") == true);
+        Assert.Equal(kept, pod.Projection.IsApiServer);
     }
 
     [Theory]
@@ -218,6 +291,24 @@ public sealed class ProjectionJsonTests
     [InlineData("""{"metadata":{"labels":["component"]}}""")]
     [InlineData("""{"metadata":{"labels":{"component":1}}}""")]
     [InlineData("""{"metadata":{"annotations":{"posture-exporter.io/waive":true}}}""")]
+    [InlineData("""{"metadata":{"ownerReferences":[{"kind":"ReplicaSet","controller":"yes"}]}}""")]
+    [InlineData("""{"metadata":{"ownerReferences":{"kind":"ReplicaSet"}}}""")]
+    [InlineData("""{"metadata":"p"}""")]
+    [InlineData("""{"status":{"phase":1}}""")]
+    [InlineData("""{"spec":[]}""")]
+    [InlineData("""{"spec":{"hostPID":"true"}}""")]
+    [InlineData("""{"spec":{"serviceAccountName":{}}}""")]
+    [InlineData("""{"spec":{"volumes":[{"name":"v","hostPath":"/"}]}}""")]
+    [InlineData("""{"spec":{"securityContext":{"runAsUser":1.5}}}""")]
+    [InlineData("""{"spec":{"securityContext":{"seccompProfile":{"localhostProfile":1}}}}""")]
+    [InlineData("""{"spec":{"containers":[null]}}""")]
+    [InlineData("""{"spec":{"containers":{"name":"c"}}}""")]
+    [InlineData("""{"spec":{"containers":[{"image":7}]}}""")]
+    [InlineData("""{"spec":{"containers":[{"command":[1]}]}}""")]
+    [InlineData("""{"spec":{"containers":[{"resources":{"limits":{"memory":true}}}]}}""")]
+    [InlineData("""{"spec":{"containers":[{"securityContext":{"capabilities":{"drop":"ALL"}}}]}}""")]
+    [InlineData("""{"spec":{"initContainers":[{"securityContext":{"privileged":1}}]}}""")]
+    [InlineData("""{"spec":{"containers":[{"name":"c"}]""")] // cut short
     public void Decode_WrongShapeInAFilteredProperty_Throws(string json)
     {
         Assert.ThrowsAny<JsonException>(() => JsonSerializer.Deserialize<V1Pod>(json, ProjectionJson.Options));

@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using k8s;
 using k8s.Models;
+using static PostureExporter.Engine.Model.JsonRead;
 
 namespace PostureExporter.Engine.Model;
 
@@ -13,15 +14,16 @@ namespace PostureExporter.Engine.Model;
 /// last-applied annotation's siblings …) is skipped by the reader instead of being built into objects that are
 /// thrown away a moment later: a full <c>V1Pod</c> costs ~63 µs and ~18 KB of garbage to decode, most of it for
 /// fields no control reads. The decoded objects are therefore partial and must only be handed to the projector.
+/// Pods and pod templates' specs, most of a cluster's bytes, are not decoded into model types at all: they are read
+/// straight into their projections by <see cref="PodJson"/> (<see cref="ProjectedPod"/>, <see cref="ProjectedPodSpec"/>).
 /// <para>
-/// Keep <see cref="Kept"/> in step with <see cref="Projector"/>: a property read there and missing here reads as
-/// null. <c>ProjectionJsonTests</c> holds the two together by projecting every fixture both ways.
+/// Keep <see cref="Kept"/> and <see cref="PodJson"/> in step with <see cref="Projector"/>: a property read there and
+/// missing here reads as null. <c>ProjectionJsonTests</c> holds them together by projecting every fixture both ways.
 /// </para>
 /// </summary>
 public static class ProjectionJson
 {
     private static readonly string[] Meta = ["metadata"];
-    private static readonly string[] ContainerFields = ["name", "image", "securityContext", "resources", "ports", "env", "command", "args"];
 
     /// <summary>The JSON properties kept per model type; types not listed keep all of theirs.</summary>
     private static readonly FrozenDictionary<Type, FrozenSet<string>> Kept = new Dictionary<Type, string[]>
@@ -29,20 +31,7 @@ public static class ProjectionJson
         [typeof(V1ObjectMeta)] = ["name", "namespace", "resourceVersion", "labels", "annotations", "ownerReferences"],
         [typeof(V1OwnerReference)] = ["kind", "name", "controller"],
 
-        [typeof(V1Pod)] = ["metadata", "spec", "status"],
-        [typeof(V1PodStatus)] = ["phase"],
         [typeof(V1PodTemplateSpec)] = ["spec"],
-        [typeof(V1PodSpec)] = ["serviceAccountName", "serviceAccount", "automountServiceAccountToken", "hostPID", "hostIPC",
-            "hostNetwork", "volumes", "securityContext", "initContainers", "containers", "ephemeralContainers"],
-        [typeof(V1Volume)] = ["name", "hostPath"],
-        [typeof(V1PodSecurityContext)] = ["runAsUser", "runAsNonRoot", "seccompProfile"],
-        [typeof(V1Container)] = ContainerFields,
-        [typeof(V1EphemeralContainer)] = ContainerFields,
-        [typeof(V1SecurityContext)] = ["runAsUser", "runAsNonRoot", "privileged", "allowPrivilegeEscalation",
-            "readOnlyRootFilesystem", "capabilities", "seccompProfile"],
-        [typeof(V1ResourceRequirements)] = ["limits"],
-        [typeof(V1ContainerPort)] = ["hostPort"],
-        [typeof(V1EnvVar)] = ["name", "value"],
 
         // The workload kinds themselves are read by WorkloadConverter: metadata, then spec (or not).
         [typeof(V1DeploymentSpec)] = ["template"],
@@ -96,6 +85,8 @@ public static class ProjectionJson
                 // Quantities are only tested for presence (a limit is set or not): parsing "512Mi" into a number
                 // would cost more than the rest of a container together.
                 new PresenceOnlyQuantityConverter(),
+                new PodConverter(),
+                new PodSpecConverter(),
                 new WorkloadConverter<V1Deployment, V1DeploymentSpec>((o, m) => o.Metadata = m, (o, s) => o.Spec = s),
                 new WorkloadConverter<V1ReplicaSet, V1ReplicaSetSpec>((o, m) => o.Metadata = m, (o, s) => o.Spec = s),
                 new WorkloadConverter<V1StatefulSet, V1StatefulSetSpec>((o, m) => o.Metadata = m, (o, s) => o.Spec = s),
@@ -131,9 +122,6 @@ public static class ProjectionJson
             {
                 (nameof(V1ObjectMeta), "annotations") => new KeyFilteredMapConverter("annotations", Projector.ReadsAnnotation, Projector.ReadsAnnotation),
                 (nameof(V1ObjectMeta), "labels") when !allLabels => new KeyFilteredMapConverter("labels", Projector.ReadsLabel, Projector.ReadsLabel),
-                (nameof(V1PodSpec), "volumes") => new FilteredListConverter<V1Volume>("volumes", HostPathVolume),
-                (nameof(V1Container) or nameof(V1EphemeralContainer), "env") => new FilteredListConverter<V1EnvVar>("env", LiteralEnvVar),
-                (nameof(V1Container) or nameof(V1EphemeralContainer), "ports") => new FilteredListConverter<V1ContainerPort>("ports", HostPort),
                 _ => property.CustomConverter,
             };
         }
@@ -149,163 +137,24 @@ public static class ProjectionJson
             throw new NotSupportedException("ProjectionJson only decodes");
     }
 
-    // What the projector reads of a volume, an env var and a port: the list keeps only those that matter, and of
-    // them only what is read. (A pod's projected token volume alone, with its sources, is ~1 KB of objects.)
-
-    /// <summary>A hostPath volume, by name (the source itself is not read); null for any other volume.</summary>
-    private static V1Volume? HostPathVolume(ref Utf8JsonReader reader)
+    /// <summary>A pod, read straight into its projection.</summary>
+    private sealed class PodConverter : JsonConverter<V1Pod>
     {
-        string? name = null;
-        var hostPath = false;
-        while (NextProperty(ref reader, "a volume"))
-        {
-            if (reader.ValueTextEquals("name"u8))
-            {
-                name = ReadString(ref reader, "a volume's name");
-            }
-            else
-            {
-                hostPath |= reader.ValueTextEquals("hostPath"u8);
-                SkipValue(ref reader, "a volume");
-            }
-        }
-        return hostPath ? new V1Volume { Name = name, HostPath = PresentHostPath } : null;
-    }
+        public override V1Pod Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            new ProjectedPod(PodJson.Read(ref reader));
 
-    private static readonly V1HostPathVolumeSource PresentHostPath = new() { Path = "" };
-
-    /// <summary>An env var with a literal, non-empty value, by name (the value itself is not read); null otherwise.</summary>
-    private static V1EnvVar? LiteralEnvVar(ref Utf8JsonReader reader)
-    {
-        string? name = null;
-        var literal = false;
-        while (NextProperty(ref reader, "an env var"))
-        {
-            if (reader.ValueTextEquals("name"u8))
-            {
-                name = ReadString(ref reader, "an env var's name");
-            }
-            else if (reader.ValueTextEquals("value"u8))
-            {
-                Advance(ref reader, "an env var");
-                literal = reader.TokenType switch
-                {
-                    JsonTokenType.String => reader.HasValueSequence ? reader.ValueSequence.Length > 0 : reader.ValueSpan.Length > 0,
-                    JsonTokenType.Null => false,
-                    _ => throw new JsonException($"an env var's value must be a string, not {reader.TokenType}"),
-                };
-            }
-            else
-            {
-                SkipValue(ref reader, "an env var");
-            }
-        }
-        return literal ? new V1EnvVar { Name = name, Value = PresentValue } : null;
-    }
-
-    private const string PresentValue = "(set)";
-
-    /// <summary>A port with a host port above 0, by that number alone; null otherwise.</summary>
-    private static V1ContainerPort? HostPort(ref Utf8JsonReader reader)
-    {
-        int? hostPort = null;
-        while (NextProperty(ref reader, "a port"))
-        {
-            if (reader.ValueTextEquals("hostPort"u8))
-            {
-                Advance(ref reader, "a port");
-                hostPort = reader.TokenType switch
-                {
-                    JsonTokenType.Number when reader.TryGetInt32(out var n) => n,
-                    JsonTokenType.Null => null,
-                    _ => throw new JsonException($"a port's hostPort must be a 32-bit number, not {reader.TokenType}"),
-                };
-            }
-            else
-            {
-                SkipValue(ref reader, "a port");
-            }
-        }
-        return hostPort is > 0 ? new V1ContainerPort { HostPort = hostPort } : null;
-    }
-
-    private delegate T? ItemReader<T>(ref Utf8JsonReader reader);
-
-    /// <summary>A list property whose items are read by <paramref name="readItem"/>, which drops those it returns null for; null when none is kept.</summary>
-    private sealed class FilteredListConverter<T>(string what, ItemReader<T> readItem) : JsonConverter<IList<T>?>
-        where T : class
-    {
-        public override bool HandleNull => true;
-
-        public override IList<T>? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
-        {
-            if (reader.TokenType == JsonTokenType.Null)
-            {
-                return null;
-            }
-            if (reader.TokenType != JsonTokenType.StartArray)
-            {
-                throw new JsonException($"{what} must be an array, not {reader.TokenType}");
-            }
-            List<T>? kept = null;
-            while (true)
-            {
-                Advance(ref reader, what);
-                if (reader.TokenType == JsonTokenType.EndArray)
-                {
-                    return kept;
-                }
-                if (reader.TokenType != JsonTokenType.StartObject)
-                {
-                    throw new JsonException($"an item of {what} must be an object, not {reader.TokenType}");
-                }
-                if (readItem(ref reader) is { } item)
-                {
-                    (kept ??= []).Add(item);
-                }
-            }
-        }
-
-        public override void Write(Utf8JsonWriter writer, IList<T>? value, JsonSerializerOptions options) =>
+        public override void Write(Utf8JsonWriter writer, V1Pod value, JsonSerializerOptions options) =>
             throw new NotSupportedException("ProjectionJson only decodes");
     }
 
-    /// <summary>Moves to the next property name of the object the reader is in; false at its end.</summary>
-    private static bool NextProperty(ref Utf8JsonReader reader, string what)
+    /// <summary>A pod template's spec (a pod's own is read with the pod), read straight into its projection.</summary>
+    private sealed class PodSpecConverter : JsonConverter<V1PodSpec>
     {
-        Advance(ref reader, what);
-        return reader.TokenType == JsonTokenType.PropertyName;
-    }
+        public override V1PodSpec Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            new ProjectedPodSpec(PodJson.ReadSpec(ref reader, keepCommands: false)!.Info);
 
-    private static string? ReadString(ref Utf8JsonReader reader, string what)
-    {
-        Advance(ref reader, what);
-        return reader.TokenType switch
-        {
-            JsonTokenType.String => reader.GetString(),
-            JsonTokenType.Null => null,
-            _ => throw new JsonException($"{what} must be a string, not {reader.TokenType}"),
-        };
-    }
-
-    /// <summary>Skips the value of the property the reader is on.</summary>
-    private static void SkipValue(ref Utf8JsonReader reader, string what)
-    {
-        Advance(ref reader, what);
-        // The serializer buffers a converter's whole value before calling it, so TrySkip cannot run short; but the
-        // reader of a streamed page is never the final block, so Skip() would throw.
-        if (!reader.TrySkip())
-        {
-            throw new JsonException($"{what} cut short");
-        }
-    }
-
-    private static void Advance(ref Utf8JsonReader reader, string what)
-    {
-        if (!reader.Read())
-        {
-            throw new JsonException($"{what} cut short");
-        }
+        public override void Write(Utf8JsonWriter writer, V1PodSpec value, JsonSerializerOptions options) =>
+            throw new NotSupportedException("ProjectionJson only decodes");
     }
 
     /// <summary>
@@ -321,26 +170,10 @@ public static class ProjectionJson
 
         public override IDictionary<string, string>? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
         {
-            if (reader.TokenType == JsonTokenType.Null)
-            {
-                return null;
-            }
-            if (reader.TokenType != JsonTokenType.StartObject)
-            {
-                throw new JsonException($"{what} must be an object, not {reader.TokenType}");
-            }
             Dictionary<string, string>? kept = null;
-            while (NextProperty(ref reader, what))
+            foreach (var (key, value) in ReadFilteredMap(ref reader, what, readsUtf8, reads))
             {
-                // An escaped or split key is rare: it is compared as a string.
-                var plain = !reader.ValueIsEscaped && !reader.HasValueSequence;
-                if (plain ? !readsUtf8(reader.ValueSpan) : !reads(reader.GetString()!))
-                {
-                    SkipValue(ref reader, what);
-                    continue;
-                }
-                var key = reader.GetString()!;
-                (kept ??= new(StringComparer.Ordinal))[key] = ReadString(ref reader, $"the value of {what} {key}") ?? "";
+                (kept ??= new(StringComparer.Ordinal))[key] = value;
             }
             return kept;
         }

@@ -33,12 +33,13 @@ public static class Projector
     public static bool ReadsLabel(ReadOnlySpan<byte> utf8Key) =>
         utf8Key.SequenceEqual("component"u8) || utf8Key.SequenceEqual("kubernetes.io/bootstrapping"u8);
 
-    private const string ComponentLabel = "component";
+    internal const string ComponentLabel = "component";
     private const string BootstrappingLabel = "kubernetes.io/bootstrapping";
 
     /// <summary>Projects an object, or returns null for a kind the model does not hold.</summary>
     public static ModelObject? Project(IKubernetesObject<V1ObjectMeta> obj) => obj switch
     {
+        ProjectedPod p => p.Projection,
         V1Pod p => Pod(p),
         V1Namespace n => new NamespaceInfo(KeyOf(n, Kinds.Namespace), Labels(n.Metadata)) { Annotations = Ours(n.Metadata), ResourceVersion = Rv(n) },
         V1ServiceAccount s => new ServiceAccountInfo(KeyOf(s, Kinds.ServiceAccount), s.AutomountServiceAccountToken) { Annotations = Ours(s.Metadata), ResourceVersion = Rv(s) },
@@ -110,29 +111,41 @@ public static class Projector
     private static OwnerRef? ControllerOf(V1ObjectMeta? meta)
     {
         var owner = meta?.OwnerReferences?.FirstOrDefault(o => o.Controller == true);
-        return owner is null ? null : new OwnerRef(Kinds.Canonical(owner.Kind ?? ""), owner.Name ?? "");
+        return owner is null ? null : Owner(owner.Kind, owner.Name);
+    }
+
+    /// <summary>A controller ownerReference as the model holds it.</summary>
+    internal static OwnerRef Owner(string? kind, string? name) => new(Kinds.Canonical(kind ?? ""), name ?? "");
+
+    /// <summary>Whether a pod in this phase runs, or will: neither Succeeded nor Failed.</summary>
+    internal static bool IsLive(string? phase) => phase is not ("Succeeded" or "Failed");
+
+    /// <summary>A static kube-apiserver pod, whose command line the API server controls read.</summary>
+    internal static bool IsApiServerPod(string ns, string? componentLabel) => ns == "kube-system" && componentLabel == "kube-apiserver";
+
+    /// <summary>A regular container's name and command line.</summary>
+    internal sealed record CommandLine(string? Name, IList<string?>? Command, IList<string?>? Args);
+
+    /// <summary>The API server's command line: the command and args of its container (named kube-apiserver, or the first).</summary>
+    internal static ImmutableArray<string> ApiServerCommand(IReadOnlyList<CommandLine> regularContainers)
+    {
+        var c = regularContainers.FirstOrDefault(x => x.Name == "kube-apiserver") ?? (regularContainers.Count > 0 ? regularContainers[0] : null);
+        return (c?.Command ?? []).Concat(c?.Args ?? []).ToImmutableArray()!;
     }
 
     private static PodInfo Pod(V1Pod p)
     {
         var key = KeyOf(p, Kinds.Pod);
-        var phase = p.Status?.Phase;
-        var live = phase is not ("Succeeded" or "Failed");
-        var info = new PodInfo(key, Spec(p.Spec), live)
+        var info = new PodInfo(key, Spec(p.Spec), IsLive(p.Status?.Phase))
         {
             Annotations = Ours(p.Metadata),
             Controller = ControllerOf(p.Metadata),
             ResourceVersion = Rv(p),
         };
-        if (key.Namespace == "kube-system"
-            && p.Metadata?.Labels is { } labels
-            && labels.TryGetValue(ComponentLabel, out var component) && component == "kube-apiserver")
-        {
-            var c = p.Spec?.Containers?.FirstOrDefault(x => x.Name == "kube-apiserver") ?? p.Spec?.Containers?.FirstOrDefault();
-            var cmd = (c?.Command ?? []).Concat(c?.Args ?? []).ToImmutableArray();
-            info = info with { ApiServerCommand = cmd };
-        }
-        return info;
+        var component = p.Metadata?.Labels is { } labels && labels.TryGetValue(ComponentLabel, out var c) ? c : null;
+        return IsApiServerPod(key.Namespace, component)
+            ? info with { ApiServerCommand = ApiServerCommand((p.Spec?.Containers ?? []).Select(x => new CommandLine(x.Name, x.Command!, x.Args!)).ToList()) }
+            : info;
     }
 
     /// <summary>
@@ -166,6 +179,10 @@ public static class Projector
         if (spec is null)
         {
             return new PodSpecInfo("", null, false, false, false, [], SecuritySettings.None, []);
+        }
+        if (spec is ProjectedPodSpec projected)
+        {
+            return projected.Projection;
         }
         var containers = ImmutableArray.CreateBuilder<ContainerSpec>();
         foreach (var c in spec.InitContainers ?? [])

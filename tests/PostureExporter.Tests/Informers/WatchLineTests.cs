@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using k8s.Models;
+using PostureExporter.Engine.Model;
 using PostureExporter.Informers;
 
 namespace PostureExporter.Tests.Informers;
@@ -34,9 +35,9 @@ public sealed class WatchLineTests
 
         Assert.Null(parsed.DecodeError);
         Assert.Equal("MODIFIED", parsed.Type);
-        var pod = Assert.IsType<V1Pod>(parsed.Object);
+        var pod = Assert.IsType<ProjectedPod>(parsed.Object);
         Assert.Equal(("team-a", "web", "42"), (pod.Metadata.NamespaceProperty, pod.Metadata.Name, pod.Metadata.ResourceVersion));
-        Assert.Equal("nginx:1.27", pod.Spec.Containers.Single().Image);
+        Assert.Equal("nginx:1.27", pod.Projection.Spec.Containers.Single().Image);
     }
 
     [Theory]
