@@ -21,7 +21,28 @@ public sealed partial class DockerfileTests
 
         Assert.True(froms.Length >= 2, "not multi-stage");
         Assert.Matches(@"^FROM mcr\.microsoft\.com/dotnet/sdk:10\.0[^@\s]*@sha256:[0-9a-f]{64} AS build$", froms[0]);
-        Assert.Matches(@"^FROM mcr\.microsoft\.com/dotnet/aspnet:10\.0[^@\s]*@sha256:[0-9a-f]{64}$", froms[^1]);
+        Assert.Matches(@"^FROM mcr\.microsoft\.com/dotnet/(aspnet|runtime-deps):10\.0[^@\s]*@sha256:[0-9a-f]{64}$", froms[^1]);
+    }
+
+    [Fact]
+    public void Dockerfile_RuntimeStageHasWhatThePublishedExporterNeeds()
+    {
+        // Self-contained: its own runtime, started by its app host on the bare runtime-deps image. Otherwise it
+        // needs the ASP.NET Core shared framework and dotnet to start it.
+        var publish = string.Join(" ", Lines.SkipWhile(l => !l.StartsWith("RUN dotnet publish", StringComparison.Ordinal)).TakeWhile(l => !l.StartsWith("FROM ", StringComparison.Ordinal)));
+        var selfContained = publish.Contains("--self-contained true", StringComparison.Ordinal);
+        var entrypoint = JsonNode.Parse(Assert.Single(Instructions("ENTRYPOINT"))["ENTRYPOINT ".Length..])!.AsArray().Select(a => (string)a!).ToArray();
+
+        Assert.Contains("-p:PublishReadyToRun=true", publish, StringComparison.Ordinal);
+        Assert.Contains(selfContained ? "/dotnet/runtime-deps:" : "/dotnet/aspnet:", Instructions("FROM")[^1], StringComparison.Ordinal);
+        Assert.Equal(selfContained ? ["/app/posture-exporter"] : ["dotnet", "/app/posture-exporter.dll"], entrypoint);
+        if (selfContained)
+        {
+            // Restored for the architecture it is published for, which BuildKit names in TARGETARCH.
+            Assert.Contains("-a ${TARGETARCH}", publish, StringComparison.Ordinal);
+            Assert.Contains(Lines, l => l.StartsWith("RUN dotnet restore", StringComparison.Ordinal) && l.Contains("-a ${TARGETARCH} -p:SelfContained=true", StringComparison.Ordinal));
+            Assert.Contains("ARG TARGETARCH", Lines);
+        }
     }
 
     [Fact]
@@ -44,7 +65,7 @@ public sealed partial class DockerfileTests
         Assert.Empty(Instructions("HEALTHCHECK"));
         var entrypoint = Assert.Single(Instructions("ENTRYPOINT"));
         var args = JsonNode.Parse(entrypoint["ENTRYPOINT ".Length..])!.AsArray().Select(a => (string)a!).ToArray();
-        Assert.EndsWith("/posture-exporter.dll", args[^1], StringComparison.Ordinal);
+        Assert.Matches("/app/posture-exporter(\\.dll)?$", args[^1]);
         // No diagnostics IPC socket: with a read-only root filesystem nothing may need to write outside /tmp.
         Assert.Contains(Lines, l => l.Contains("DOTNET_EnableDiagnostics=0", StringComparison.Ordinal));
     }

@@ -68,14 +68,15 @@ internal sealed partial class ExporterHost : IAsyncDisposable
             // Not run from a checkout: the copy next to this program (the project reference puts it there).
             return Path.Combine(AppContext.BaseDirectory, "posture-exporter.dll");
         }
-        // As the image ships it (Dockerfile): published for linux-x64 with ReadyToRun code. Publishing is
-        // incremental, so a second run costs seconds; the folder is under bin/, ignored by git.
+        // As the image ships it (Dockerfile): published self-contained for linux-x64, in one composite ReadyToRun
+        // image with the runtime's assemblies. Publishing is incremental, so a second run costs seconds; the folder
+        // is under bin/, ignored by git. (dotnet starts a self-contained app with the runtime it brings.)
         var output = Path.Combine(dir.FullName, "src", "PostureExporter", "bin", "bench-publish");
         var dll = Path.Combine(output, "posture-exporter.dll");
-        Harness.Log.Info("publishing src/PostureExporter (Release, linux-x64, ReadyToRun) to " + output);
+        Harness.Log.Info("publishing src/PostureExporter (Release, linux-x64, self-contained, composite ReadyToRun) to " + output);
         using var publish = Process.Start(new ProcessStartInfo("dotnet",
-            ["publish", Path.Combine(dir.FullName, "src", "PostureExporter"), "-c", "Release", "-r", "linux-x64", "--self-contained", "false",
-             "-p:PublishReadyToRun=true", "-p:UseAppHost=false", "-o", output])
+            ["publish", Path.Combine(dir.FullName, "src", "PostureExporter"), "-c", "Release", "-r", "linux-x64", "--self-contained", "true",
+             "-p:PublishReadyToRun=true", "-p:PublishReadyToRunComposite=true", "-o", output])
         {
             RedirectStandardOutput = true,
             UseShellExecute = false,
