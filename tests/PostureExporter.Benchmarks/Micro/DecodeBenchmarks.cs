@@ -4,6 +4,7 @@ using BenchmarkDotNet.Attributes;
 using k8s;
 using k8s.Models;
 using PostureExporter.Engine.Model;
+using PostureExporter.Simulator;
 using PostureExporter.Simulator.Synthetic;
 
 namespace PostureExporter.Benchmarks.Micro;
@@ -20,6 +21,8 @@ public class DecodeBenchmarks
     private byte[] _page = [];
     private string _pageText = "";
     private List<V1Pod> _pods = [];
+    private byte[] _replicaSetPage = [];
+    private byte[] _deploymentPage = [];
 
     [GlobalSetup]
     public void Setup()
@@ -33,6 +36,39 @@ public class DecodeBenchmarks
         _pageText = sb.ToString();
         _page = Encoding.UTF8.GetBytes(_pageText);
         _pods = KubernetesJson.Deserialize<V1PodList>(_pageText).Items.ToList();
+
+        // The kinds listed beside pods: a Deployment carries a pod template, its ReplicaSets only their metadata
+        // once decoded (their template is skipped).
+        var store = new ClusterStore(historyLimit: 0);
+        SyntheticCluster.Populate(store, new SyntheticOptions { Pods = 5000 });
+        _replicaSetPage = Page(store, "replicasets");
+        _deploymentPage = Page(store, "deployments");
+    }
+
+    private static byte[] Page(ClusterStore store, string resource) =>
+        Encoding.UTF8.GetBytes("""{"metadata":{"resourceVersion":"42"},"items":[""" + string.Join(",", store.List(resource).Take(500).Select(o => o.ToJsonString())) + "]}");
+
+    [Benchmark]
+    public int TokenizeReplicaSetPage() => Tokenize(_replicaSetPage);
+
+    [Benchmark]
+    public int DecodeReplicaSetPageForProjection() => JsonSerializer.Deserialize<V1ReplicaSetList>(_replicaSetPage, ProjectionJson.Options)!.Items.Count;
+
+    [Benchmark]
+    public int TokenizeDeploymentPage() => Tokenize(_deploymentPage);
+
+    [Benchmark]
+    public int DecodeDeploymentPageForProjection() => JsonSerializer.Deserialize<V1DeploymentList>(_deploymentPage, ProjectionJson.Options)!.Items.Count;
+
+    private static int Tokenize(byte[] json)
+    {
+        var reader = new Utf8JsonReader(json);
+        var tokens = 0;
+        while (reader.Read())
+        {
+            tokens++;
+        }
+        return tokens;
     }
 
     [Benchmark(Baseline = true)]
