@@ -232,6 +232,10 @@ public sealed class ProjectionJsonTests
     [InlineData("""{"spec":{"containers":[{"resources":{"limits":{"memory":null}}},{"resources":{"limits":null}},{"resources":{"limits":{"cpu":2,"nvidia.com/gpu":"1"}}},{"resources":null}]}}""")]
     [InlineData("""{"spec":{"containers":[{"ports":[{"hostPort":0},{"hostPort":null},{"hostPort":80}],"env":[{"name":"A","value":""},{"value":"x"},{"name":"B","value":null},{"name":"C","value":"A"}]}]}}""")]
     [InlineData("""{"spec":{"containers":[{"ports":null,"env":null,"command":null,"args":null}]}}""")]
+    [InlineData("""{"metadata":{"ownerReferences":[{"kind":"ReplicaSet","name":"a","controller":true},null]}}""")]
+    [InlineData("""{"metadata":{"namespace":"kube-system"},"spec":{"containers":[{"name":"kube-apiserver","command":["kube-apiserver"]}]},"metadata":{"namespace":"kube-system","labels":{"component":"kube-apiserver"}}}""")]
+    [InlineData("""{"metadata":null,"spec":{"containers":[{"name":"x","args":["--a"]}]},"metadata":{"namespace":"kube-system","labels":{"component":"kube-apiserver"}}}""")]
+    [InlineData("""{"spec":{"containers":[{"name":"old"}]},"metadata":{"namespace":"kube-system","labels":{"component":"kube-apiserver"}},"spec":{"containers":[{"name":"kube-apiserver","command":["new"]}]}}""")]
     public void Decode_UnusualPod_ProjectsAsIfDecodedInFull(string json)
     {
         var full = KubernetesJson.Deserialize<V1Pod>(json);
@@ -309,6 +313,8 @@ public sealed class ProjectionJsonTests
     [InlineData("""{"spec":{"containers":[{"securityContext":{"capabilities":{"drop":"ALL"}}}]}}""")]
     [InlineData("""{"spec":{"initContainers":[{"securityContext":{"privileged":1}}]}}""")]
     [InlineData("""{"spec":{"containers":[{"name":"c"}]""")] // cut short
+    [InlineData("""{"metadata":{"ownerReferences":[null,{"kind":"ReplicaSet","name":"a","controller":true}]}}""")]
+    [InlineData("""{"spec":{"containers":[{"command":["\uD800"]}]},"metadata":{"namespace":"kube-system","labels":{"component":"kube-apiserver"}}}""")]
     public void Decode_WrongShapeInAFilteredProperty_Throws(string json)
     {
         Assert.ThrowsAny<JsonException>(() => JsonSerializer.Deserialize<V1Pod>(json, ProjectionJson.Options));

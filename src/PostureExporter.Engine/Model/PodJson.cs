@@ -48,21 +48,21 @@ internal static class PodJson
         ExpectObject(ref reader, "a pod");
         var meta = default(Meta);
         Spec? spec = null;
+        var specStart = default(Utf8JsonReader);
         var live = true;
-        var metadataSeen = false;
         while (NextProperty(ref reader, "a pod"))
         {
             if (reader.ValueTextEquals("metadata"u8))
             {
                 meta = ReadMeta(ref reader);
-                metadataSeen = true;
             }
             else if (reader.ValueTextEquals("spec"u8))
             {
                 Advance(ref reader, "a pod");
-                // The API server writes the metadata first, so whether this is the API server's own pod (whose
-                // command line is read) is known by now; if not, every container's command is kept for later.
-                spec = ReadSpec(ref reader, keepCommands: !metadataSeen || meta.IsApiServer);
+                // The reader is a struct: a copy remembers where the spec starts, to read it again for its
+                // command lines should the pod turn out to be the API server's (its metadata may come after).
+                specStart = reader;
+                spec = ReadSpec(ref reader, keepCommands: false);
             }
             else if (reader.ValueTextEquals("status"u8))
             {
@@ -72,6 +72,10 @@ internal static class PodJson
             {
                 SkipValue(ref reader, "a pod");
             }
+        }
+        if (meta.IsApiServer && spec is not null)
+        {
+            spec = ReadSpec(ref specStart, keepCommands: true);
         }
         var info = new PodInfo(new ObjectKey(Kinds.Pod, meta.Namespace ?? "", meta.Name ?? ""), spec?.Info ?? Projector.Spec(null), live)
         {
@@ -163,6 +167,12 @@ internal static class PodJson
         }
         while (NextItem(ref reader, "ownerReferences"))
         {
+            // A null reference after the controller is never looked at (the model types' path stops at the first
+            // controller); one before it cannot be read.
+            if (reader.TokenType == JsonTokenType.Null && controller is not null)
+            {
+                continue;
+            }
             ExpectObject(ref reader, "an ownerReference");
             string? kind = null, name = null;
             bool? isController = null;
