@@ -305,39 +305,56 @@ internal static class PodJson
     }
 
     /// <summary>The names of the hostPath volumes.</summary>
-    private static ImmutableArray<string> ReadHostPathVolumes(ref Utf8JsonReader reader)
+    private static ImmutableArray<string> ReadHostPathVolumes(ref Utf8JsonReader reader) =>
+        ReadNamesOfMarked(ref reader, "volumes", "a volume", "a volume's name", HostPathProperty);
+
+    /// <summary>A volume's property: its hostPath marks it (only its presence is read; a null one is none, as the model types' decoder has it).</summary>
+    private static bool HostPathProperty(ref Utf8JsonReader reader, bool marked)
     {
-        if (!ArrayOrNull(ref reader, "volumes"))
+        if (!reader.ValueTextEquals("hostPath"u8))
+        {
+            SkipValue(ref reader, "a volume");
+            return marked;
+        }
+        var hostPath = ObjectOrNull(ref reader, "a volume's hostPath");
+        if (hostPath)
+        {
+            SkipCurrent(ref reader, "a volume's hostPath");
+        }
+        return hostPath;
+    }
+
+    /// <summary>Reads a property of a list item other than its name; says whether the item is marked, given whether it was.</summary>
+    private delegate bool MarkingProperty(ref Utf8JsonReader reader, bool marked);
+
+    /// <summary>
+    /// The names of the items of a list of objects (volumes, env vars) that one of their other properties marks
+    /// (a hostPath, a literal value), in list order, "" for an item without a name.
+    /// </summary>
+    private static ImmutableArray<string> ReadNamesOfMarked(ref Utf8JsonReader reader, string list, string item, string itemName, MarkingProperty property)
+    {
+        if (!ArrayOrNull(ref reader, list))
         {
             return [];
         }
         ImmutableArray<string>.Builder? names = null;
-        while (NextItem(ref reader, "volumes"))
+        while (NextItem(ref reader, list))
         {
-            ExpectObject(ref reader, "a volume");
+            ExpectObject(ref reader, item);
             string? name = null;
-            var hostPath = false;
-            while (NextProperty(ref reader, "a volume"))
+            var marked = false;
+            while (NextProperty(ref reader, item))
             {
                 if (reader.ValueTextEquals("name"u8))
                 {
-                    name = ReadString(ref reader, "a volume's name");
-                }
-                else if (reader.ValueTextEquals("hostPath"u8))
-                {
-                    // Only its presence is read (a null one is none, as the model types' decoder has it).
-                    hostPath = ObjectOrNull(ref reader, "a volume's hostPath");
-                    if (hostPath)
-                    {
-                        SkipCurrent(ref reader, "a volume's hostPath");
-                    }
+                    name = ReadString(ref reader, itemName);
                 }
                 else
                 {
-                    SkipValue(ref reader, "a volume");
+                    marked = property(ref reader, marked);
                 }
             }
-            if (hostPath)
+            if (marked)
             {
                 (names ??= ImmutableArray.CreateBuilder<string>()).Add(name ?? "");
             }
@@ -591,45 +608,24 @@ internal static class PodJson
     }
 
     /// <summary>The names of the env vars with a literal, non-empty value (the value itself is not read).</summary>
-    private static ImmutableArray<string> ReadLiteralEnvNames(ref Utf8JsonReader reader)
+    private static ImmutableArray<string> ReadLiteralEnvNames(ref Utf8JsonReader reader) =>
+        ReadNamesOfMarked(ref reader, "env", "an env var", "an env var's name", LiteralValueProperty);
+
+    /// <summary>An env var's property: a non-empty value marks it (its text is not read), a later value decides.</summary>
+    private static bool LiteralValueProperty(ref Utf8JsonReader reader, bool marked)
     {
-        if (!ArrayOrNull(ref reader, "env"))
+        if (!reader.ValueTextEquals("value"u8))
         {
-            return [];
+            SkipValue(ref reader, "an env var");
+            return marked;
         }
-        ImmutableArray<string>.Builder? names = null;
-        while (NextItem(ref reader, "env"))
+        Advance(ref reader, "an env var");
+        return reader.TokenType switch
         {
-            ExpectObject(ref reader, "an env var");
-            string? name = null;
-            var literal = false;
-            while (NextProperty(ref reader, "an env var"))
-            {
-                if (reader.ValueTextEquals("name"u8))
-                {
-                    name = ReadString(ref reader, "an env var's name");
-                }
-                else if (reader.ValueTextEquals("value"u8))
-                {
-                    Advance(ref reader, "an env var");
-                    literal = reader.TokenType switch
-                    {
-                        // Escapes only ever stand for at least one character: raw bytes tell empty from not.
-                        JsonTokenType.String => reader.HasValueSequence ? reader.ValueSequence.Length > 0 : reader.ValueSpan.Length > 0,
-                        JsonTokenType.Null => false,
-                        _ => throw new JsonException($"an env var's value must be a string, not {reader.TokenType}"),
-                    };
-                }
-                else
-                {
-                    SkipValue(ref reader, "an env var");
-                }
-            }
-            if (literal)
-            {
-                (names ??= ImmutableArray.CreateBuilder<string>()).Add(name ?? "");
-            }
-        }
-        return names?.ToImmutable() ?? [];
+            // Escapes only ever stand for at least one character: raw bytes tell empty from not.
+            JsonTokenType.String => reader.HasValueSequence ? reader.ValueSequence.Length > 0 : reader.ValueSpan.Length > 0,
+            JsonTokenType.Null => false,
+            _ => throw new JsonException($"an env var's value must be a string, not {reader.TokenType}"),
+        };
     }
 }
