@@ -127,31 +127,48 @@ public sealed class ClusterFaults
     /// give it), so a client can be shown not to depend on when it arrives. In-process only. A new hold replaces a
     /// running one, which is released.
     /// </summary>
-    public IDisposable HoldVersion()
+    public IDisposable HoldVersion() => Hold(VersionHoldKey);
+
+    /// <summary>
+    /// Until the returned handle is disposed, LIST requests of <paramref name="resource"/> (a plural such as
+    /// "pods") wait for their answer (a list that takes long to come, as a large one does), so a client can be shown
+    /// to do what it can meanwhile and not to depend on which list comes last. In-process only. A new hold of the
+    /// same resource replaces a running one, which is released.
+    /// </summary>
+    public IDisposable HoldList(string resource) => Hold(Resource(resource).Plural);
+
+    /// <summary>Completes when /version may be answered.</summary>
+    internal Task VersionReleased() => Released(VersionHoldKey);
+
+    /// <summary>Completes when a LIST of the resource may be answered.</summary>
+    internal Task ListReleased(ResourceKind kind) => Released(kind.Plural);
+
+    // Holds by what they hold: a resource's plural, or this for /version (no plural has a slash).
+    private const string VersionHoldKey = "/version";
+    private readonly Dictionary<string, RequestHold> _holds = new(StringComparer.Ordinal);
+
+    private RequestHold Hold(string key)
     {
-        var hold = new VersionHold(this);
-        VersionHold? previous;
+        var hold = new RequestHold(this, key);
+        RequestHold? previous;
         lock (_gate)
         {
-            previous = _versionHold;
-            _versionHold = hold;
+            _holds.Remove(key, out previous);
+            _holds[key] = hold;
         }
         previous?.Dispose();
         return hold;
     }
 
-    /// <summary>Completes when /version may be answered.</summary>
-    internal Task VersionReleased()
+    private Task Released(string key)
     {
         lock (_gate)
         {
-            return _versionHold?.Released.Task ?? Task.CompletedTask;
+            return _holds.TryGetValue(key, out var hold) ? hold.Released.Task : Task.CompletedTask;
         }
     }
 
-    private VersionHold? _versionHold;
-
-    private sealed class VersionHold(ClusterFaults faults) : IDisposable
+    private sealed class RequestHold(ClusterFaults faults, string key) : IDisposable
     {
         public TaskCompletionSource Released { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -159,9 +176,9 @@ public sealed class ClusterFaults
         {
             lock (faults._gate)
             {
-                if (faults._versionHold == this)
+                if (faults._holds.TryGetValue(key, out var current) && current == this)
                 {
-                    faults._versionHold = null;
+                    faults._holds.Remove(key);
                 }
             }
             Released.TrySetResult();

@@ -37,7 +37,7 @@ internal static class ApiServerVersion
         {
             if (version is not null)
             {
-                i.UpdateApiServerVersion(version, time.GetUtcNow(), evaluate: state.InitialEvaluationDone);
+                i.UpdateApiServerVersion(version, time.GetUtcNow(), evaluate: state.IndexLive);
             }
             state.ApiServerVersionSettled = true;
             return true;
