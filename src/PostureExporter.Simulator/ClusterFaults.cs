@@ -127,48 +127,31 @@ public sealed class ClusterFaults
     /// give it), so a client can be shown not to depend on when it arrives. In-process only. A new hold replaces a
     /// running one, which is released.
     /// </summary>
-    public IDisposable HoldVersion() => Hold(VersionHoldKey);
-
-    /// <summary>
-    /// Until the returned handle is disposed, LIST requests of <paramref name="resource"/> (a plural such as
-    /// "pods") wait for their answer (a list that takes long to come, as a large one does), so a client can be shown
-    /// to do what it can meanwhile and not to depend on which list comes last. In-process only. A new hold of the
-    /// same resource replaces a running one, which is released.
-    /// </summary>
-    public IDisposable HoldList(string resource) => Hold(Resource(resource).Plural);
-
-    /// <summary>Completes when /version may be answered.</summary>
-    internal Task VersionReleased() => Released(VersionHoldKey);
-
-    /// <summary>Completes when a LIST of the resource may be answered.</summary>
-    internal Task ListReleased(ResourceKind kind) => Released(kind.Plural);
-
-    // Holds by what they hold: a resource's plural, or this for /version (no plural has a slash).
-    private const string VersionHoldKey = "/version";
-    private readonly Dictionary<string, RequestHold> _holds = new(StringComparer.Ordinal);
-
-    private RequestHold Hold(string key)
+    public IDisposable HoldVersion()
     {
-        var hold = new RequestHold(this, key);
-        RequestHold? previous;
+        var hold = new VersionHold(this);
+        VersionHold? previous;
         lock (_gate)
         {
-            _holds.Remove(key, out previous);
-            _holds[key] = hold;
+            previous = _versionHold;
+            _versionHold = hold;
         }
         previous?.Dispose();
         return hold;
     }
 
-    private Task Released(string key)
+    /// <summary>Completes when /version may be answered.</summary>
+    internal Task VersionReleased()
     {
         lock (_gate)
         {
-            return _holds.TryGetValue(key, out var hold) ? hold.Released.Task : Task.CompletedTask;
+            return _versionHold?.Released.Task ?? Task.CompletedTask;
         }
     }
 
-    private sealed class RequestHold(ClusterFaults faults, string key) : IDisposable
+    private VersionHold? _versionHold;
+
+    private sealed class VersionHold(ClusterFaults faults) : IDisposable
     {
         public TaskCompletionSource Released { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -176,9 +159,9 @@ public sealed class ClusterFaults
         {
             lock (faults._gate)
             {
-                if (faults._holds.TryGetValue(key, out var current) && current == this)
+                if (faults._versionHold == this)
                 {
-                    faults._holds.Remove(key);
+                    faults._versionHold = null;
                 }
             }
             Released.TrySetResult();

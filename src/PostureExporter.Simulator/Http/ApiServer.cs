@@ -189,7 +189,6 @@ internal sealed class ApiServer(ClusterStore store, ClusterFaults faults, Server
 
     private async Task ListAsync(HttpContext context, ResourceKind kind, ObjectFilter filter)
     {
-        await faults.ListReleased(kind).WaitAsync(context.RequestAborted);
         var limit = ParseInt(context, "limit");
         var continueText = Query(context, "continue");
         ContinueToken? token = null;

@@ -37,7 +37,7 @@ internal static class ApiServerVersion
         {
             if (version is not null)
             {
-                i.UpdateApiServerVersion(version, time.GetUtcNow(), evaluate: state.IndexLive);
+                i.UpdateApiServerVersion(version, time.GetUtcNow(), evaluate: state.InitialEvaluationDone);
             }
             state.ApiServerVersionSettled = true;
             return true;

@@ -48,7 +48,7 @@ internal sealed partial class ConfigReloadService(
                     await engine.QueryAsync(index =>
                     {
                         // Before the first whole evaluation, only keep the settings: that evaluation uses them.
-                        index.UpdateWaivers(settings, time.GetUtcNow(), evaluate: state.IndexLive);
+                        index.UpdateWaivers(settings, time.GetUtcNow(), evaluate: state.InitialEvaluationDone);
                         return true;
                     }, stoppingToken);
                     LogReloaded(logger, settings.Waivers.Length);

@@ -26,7 +26,6 @@ internal sealed partial class EngineService(
 {
     private static readonly TimeSpan WaiverCheckInterval = TimeSpan.FromMinutes(1);
     private bool _evaluateAll;
-    private long _initialEvaluationStarted;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -96,7 +95,7 @@ internal sealed partial class EngineService(
         {
             health.InformerObjects.WithLabels(resource.Resource).Set(index.Model.CountOf(resource.Kind));
         }
-        if (_evaluateAll && state.IndexLive)
+        if (_evaluateAll && state.InitialEvaluationDone)
         {
             _evaluateAll = false;
             try
@@ -115,32 +114,20 @@ internal sealed partial class EngineService(
     /// <summary>After a batch of events or work: the initial evaluation once everything it needs is in, then what is derived.</summary>
     private void Settle(HashSet<string> changedNamespaces, bool bindingsChanged)
     {
-        if (!state.IndexLive && state.ApiServerVersionSettled && (state.AllApplied || state.AllAppliedButPods))
+        if (!state.InitialEvaluationDone && state.AllApplied && state.ApiServerVersionSettled)
         {
             // The initial lists arrive kind by kind in any order; evaluating them as they came would open and
-            // resolve findings on half-built ownership (a ReplicaSet before its Deployment). Evaluate once, whole,
-            // when every kind is in but the pods: their list is by far the longest, and their owners, namespaces,
-            // ServiceAccounts and bindings are all in by then, so the rest of their pages are evaluated as they
-            // come, while the list goes on, instead of after it. Until every list is in, no transition counts and
-            // no count series is written (a restart must not look like drift; the counts are written once).
-            _initialEvaluationStarted = Stopwatch.GetTimestamp();
+            // resolve findings on half-built ownership (a ReplicaSet before its Deployment). Evaluate once, whole.
+            var started = Stopwatch.GetTimestamp();
             metrics.BeginInitialEvaluation();
             index.EvaluateAll(time.GetUtcNow());
-            state.IndexLive = true;
-            if (!state.AllApplied)
-            {
-                LogEvaluatedButPods(logger, index.Model.Count, Stopwatch.GetElapsedTime(_initialEvaluationStarted).TotalMilliseconds);
-            }
-        }
-        if (state.IndexLive && !state.InitialEvaluationDone && state.AllApplied)
-        {
             metrics.EndInitialEvaluation(index);
             // The tables filled by doubling while the lists came in: give back their spare half now.
             index.TrimExcess();
             metrics.TrimExcess();
             state.InitialEvaluationDone = true;
             bindingsChanged = true;
-            LogInitialEvaluation(logger, index.Model.Count, Stopwatch.GetElapsedTime(_initialEvaluationStarted).TotalMilliseconds);
+            LogInitialEvaluation(logger, index.Model.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         metrics.RefreshDerived(index, changedNamespaces, bindingsChanged);
         health.InvalidWaivers.Set(index.WaiverProblems.Count + waiverProblems.ConfigCount);
@@ -164,7 +151,7 @@ internal sealed partial class EngineService(
     /// <summary>Before the initial evaluation only the model is kept current; after it, the index too.</summary>
     private void Upsert(ModelObject obj, DateTimeOffset now)
     {
-        if (state.IndexLive)
+        if (state.InitialEvaluationDone)
         {
             index.Upsert(obj, now);
         }
@@ -176,7 +163,7 @@ internal sealed partial class EngineService(
 
     private void Delete(ObjectKey key, DateTimeOffset now)
     {
-        if (state.IndexLive)
+        if (state.InitialEvaluationDone)
         {
             index.Delete(key, now);
         }
@@ -276,9 +263,6 @@ internal sealed partial class EngineService(
 
     [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "evaluated the initial state: {Objects} objects in {Milliseconds:0} ms")]
     private static partial void LogInitialEvaluation(ILogger logger, int objects, double milliseconds);
-
-    [LoggerMessage(EventId = 203, Level = LogLevel.Information, Message = "evaluated every kind listed but pods: {Objects} objects in {Milliseconds:0} ms; the rest of the pods are evaluated as their list goes on")]
-    private static partial void LogEvaluatedButPods(ILogger logger, int objects, double milliseconds);
 
     [LoggerMessage(EventId = 201, Level = LogLevel.Error, Message = "applying a change to {Resource} failed; skipped and counted")]
     private static partial void LogApplyFailed(ILogger logger, Exception exception, string resource);

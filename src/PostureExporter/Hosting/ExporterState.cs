@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using PostureExporter.Engine.Model;
 using PostureExporter.Informers;
 
 namespace PostureExporter.Hosting;
@@ -18,27 +17,7 @@ internal sealed class ExporterState(IReadOnlyList<ResourceInformer> informers, T
     /// <summary>Every initial list has been applied.</summary>
     public bool AllApplied => informers.All(i => _applied.ContainsKey(i.Resource.Resource));
 
-    /// <summary>
-    /// Every initial list has been applied but the pods', which is still coming in (at scale the longest by far,
-    /// and the last to finish).
-    /// </summary>
-    public bool AllAppliedButPods =>
-        informers.All(i => i.Resource.Kind == Kinds.Pod || _applied.ContainsKey(i.Resource.Resource))
-        && informers.Any(i => i.Resource.Kind == Kinds.Pod && !_applied.ContainsKey(i.Resource.Resource));
-
-    /// <summary>
-    /// Set once the findings index has been evaluated and is kept current: from then on every change is evaluated
-    /// as it comes. Before <see cref="InitialEvaluationDone"/> when the pods' list was the last one still coming in.
-    /// </summary>
-    public bool IndexLive
-    {
-        get => Volatile.Read(ref _indexLive);
-        set => Volatile.Write(ref _indexLive, value);
-    }
-
-    private bool _indexLive;
-
-    /// <summary>Set once every initial list has been applied to the evaluated index and the counts written.</summary>
+    /// <summary>Set once the model built from the initial lists has been evaluated as a whole.</summary>
     public bool InitialEvaluationDone
     {
         get => Volatile.Read(ref _initialEvaluationDone);
