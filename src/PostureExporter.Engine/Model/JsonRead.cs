@@ -26,27 +26,23 @@ internal static class JsonRead
     }
 
     /// <summary>Moves to the value of the property the reader is on: true at an object's start, false at null.</summary>
-    public static bool ObjectOrNull(ref Utf8JsonReader reader, string what)
-    {
-        Advance(ref reader, what);
-        return reader.TokenType switch
-        {
-            JsonTokenType.StartObject => true,
-            JsonTokenType.Null => false,
-            _ => throw new JsonException($"{what} must be an object, not {reader.TokenType}"),
-        };
-    }
+    public static bool ObjectOrNull(ref Utf8JsonReader reader, string what) => StartOrNull(ref reader, JsonTokenType.StartObject, what, "an object");
 
     /// <summary>Moves to the value of the property the reader is on: true at an array's start, false at null.</summary>
-    public static bool ArrayOrNull(ref Utf8JsonReader reader, string what)
+    public static bool ArrayOrNull(ref Utf8JsonReader reader, string what) => StartOrNull(ref reader, JsonTokenType.StartArray, what, "an array");
+
+    private static bool StartOrNull(ref Utf8JsonReader reader, JsonTokenType start, string what, string shape)
     {
         Advance(ref reader, what);
-        return reader.TokenType switch
+        if (reader.TokenType == start)
         {
-            JsonTokenType.StartArray => true,
-            JsonTokenType.Null => false,
-            _ => throw new JsonException($"{what} must be an array, not {reader.TokenType}"),
-        };
+            return true;
+        }
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return false;
+        }
+        throw new JsonException($"{what} must be {shape}, not {reader.TokenType}");
     }
 
     /// <summary>Checks that the reader is at an object's start (an array's item, a converter's value).</summary>

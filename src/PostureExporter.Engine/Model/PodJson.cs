@@ -79,7 +79,7 @@ internal static class PodJson
         }
         var info = new PodInfo(new ObjectKey(Kinds.Pod, meta.Namespace ?? "", meta.Name ?? ""), spec?.Info ?? Projector.Spec(null), live)
         {
-            Annotations = meta.Annotations?.ToImmutable() ?? ImmutableDictionary<string, string>.Empty,
+            Annotations = meta.Annotations ?? ImmutableDictionary<string, string>.Empty,
             Controller = meta.Controller,
             ResourceVersion = meta.ResourceVersion ?? "",
         };
@@ -93,7 +93,7 @@ internal static class PodJson
         public string? Namespace;
         public string? ResourceVersion;
         public string? ComponentLabel;
-        public ImmutableDictionary<string, string>.Builder? Annotations;
+        public ImmutableDictionary<string, string>? Annotations;
         public OwnerRef? Controller;
 
         public readonly bool IsApiServer => Projector.IsApiServerPod(Namespace ?? "", ComponentLabel);
@@ -134,16 +134,9 @@ internal static class PodJson
             }
             else if (reader.ValueTextEquals("annotations"u8))
             {
-                meta.Annotations = null;
+                // Of the annotations a projection reads, a pod's are only the waivers.
                 Advance(ref reader, "annotations");
-                foreach (var (key, value) in ReadFilteredMap(ref reader, "annotations", Projector.ReadsAnnotation, Projector.ReadsAnnotation))
-                {
-                    // Of the annotations a projection reads, a pod's are only the waivers.
-                    if (key.StartsWith(Projector.AnnotationPrefix, StringComparison.Ordinal))
-                    {
-                        (meta.Annotations ??= ImmutableDictionary.CreateBuilder<string, string>(StringComparer.Ordinal))[key] = value;
-                    }
-                }
+                meta.Annotations = Projector.Ours(ReadFilteredMap(ref reader, "annotations", Projector.ReadsAnnotation, Projector.ReadsAnnotation));
             }
             else if (reader.ValueTextEquals("ownerReferences"u8))
             {
@@ -237,8 +230,7 @@ internal static class PodJson
         }
         ExpectObject(ref reader, "a pod spec");
         string? serviceAccountName = null, serviceAccount = null;
-        bool? automount = null;
-        bool hostPid = false, hostIpc = false, hostNetwork = false;
+        bool? automount = null, hostPid = null, hostIpc = null, hostNetwork = null;
         var hostPathVolumes = ImmutableArray<string>.Empty;
         var podSecurity = SecuritySettings.None;
         List<ContainerSpec>? init = null, regular = null, ephemeral = null;
@@ -259,15 +251,15 @@ internal static class PodJson
             }
             else if (reader.ValueTextEquals("hostPID"u8))
             {
-                hostPid = ReadBool(ref reader, "hostPID") == true;
+                hostPid = ReadBool(ref reader, "hostPID");
             }
             else if (reader.ValueTextEquals("hostIPC"u8))
             {
-                hostIpc = ReadBool(ref reader, "hostIPC") == true;
+                hostIpc = ReadBool(ref reader, "hostIPC");
             }
             else if (reader.ValueTextEquals("hostNetwork"u8))
             {
-                hostNetwork = ReadBool(ref reader, "hostNetwork") == true;
+                hostNetwork = ReadBool(ref reader, "hostNetwork");
             }
             else if (reader.ValueTextEquals("volumes"u8))
             {
@@ -295,12 +287,8 @@ internal static class PodJson
                 SkipValue(ref reader, "a pod's spec");
             }
         }
-        var containers = ImmutableArray.CreateBuilder<ContainerSpec>((init?.Count ?? 0) + (regular?.Count ?? 0) + (ephemeral?.Count ?? 0));
-        containers.AddRange(init ?? []);
-        containers.AddRange(regular ?? []);
-        containers.AddRange(ephemeral ?? []);
-        var info = new PodSpecInfo(serviceAccountName ?? serviceAccount ?? "", automount, hostPid, hostIpc, hostNetwork,
-            hostPathVolumes, podSecurity, containers.MoveToImmutable());
+        var info = Projector.PodSpec(serviceAccountName, serviceAccount, automount, hostPid, hostIpc, hostNetwork,
+            hostPathVolumes, podSecurity, init, regular, ephemeral);
         return new Spec(info, commands);
     }
 

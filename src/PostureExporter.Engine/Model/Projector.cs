@@ -70,14 +70,16 @@ public static class Projector
         meta?.Labels is { Count: > 0 } l ? l.ToImmutableDictionary(StringComparer.Ordinal) : ImmutableDictionary<string, string>.Empty;
 
     /// <summary>Only the waiver annotations are kept; other annotations can be large (last-applied-configuration).</summary>
-    private static ImmutableDictionary<string, string> Ours(V1ObjectMeta? meta)
+    private static ImmutableDictionary<string, string> Ours(V1ObjectMeta? meta) => Ours(meta?.Annotations);
+
+    /// <summary>
+    /// Of annotations (as decoded, or as a reader found them, a later duplicate last), the waivers
+    /// (<see cref="AnnotationPrefix"/>), a null value read as "".
+    /// </summary>
+    internal static ImmutableDictionary<string, string> Ours(IEnumerable<KeyValuePair<string, string>>? annotations)
     {
-        if (meta?.Annotations is not { Count: > 0 } all)
-        {
-            return ImmutableDictionary<string, string>.Empty;
-        }
         ImmutableDictionary<string, string>.Builder? b = null;
-        foreach (var (k, v) in all)
+        foreach (var (k, v) in annotations ?? [])
         {
             if (k.StartsWith(AnnotationPrefix, StringComparison.Ordinal))
             {
@@ -184,33 +186,36 @@ public static class Projector
         {
             return projected.Projection;
         }
-        var containers = ImmutableArray.CreateBuilder<ContainerSpec>();
-        foreach (var c in spec.InitContainers ?? [])
-        {
-            containers.Add(Container(c.Name, ContainerType.Init, c.Image, c.SecurityContext, c.Resources, c.Ports, c.Env));
-        }
-        foreach (var c in spec.Containers ?? [])
-        {
-            containers.Add(Container(c.Name, ContainerType.Regular, c.Image, c.SecurityContext, c.Resources, c.Ports, c.Env));
-        }
-        foreach (var c in spec.EphemeralContainers ?? [])
-        {
-            containers.Add(Container(c.Name, ContainerType.Ephemeral, c.Image, c.SecurityContext, c.Resources, c.Ports, c.Env));
-        }
         var psc = spec.SecurityContext;
-        return new PodSpecInfo(
-            spec.ServiceAccountName ?? spec.ServiceAccount ?? "",
+        return PodSpec(
+            spec.ServiceAccountName,
+            spec.ServiceAccount,
             spec.AutomountServiceAccountToken,
-            spec.HostPID == true,
-            spec.HostIPC == true,
-            spec.HostNetwork == true,
+            spec.HostPID,
+            spec.HostIPC,
+            spec.HostNetwork,
             (spec.Volumes ?? []).Where(v => v.HostPath is not null).Select(v => v.Name ?? "").ToImmutableArray(),
             psc is null ? SecuritySettings.None : new SecuritySettings(
                 RunAsUser: psc.RunAsUser,
                 RunAsNonRoot: psc.RunAsNonRoot,
                 SeccompProfileType: psc.SeccompProfile?.Type),
-            containers.ToImmutable());
+            (spec.InitContainers ?? []).Select(c => Container(c.Name, ContainerType.Init, c.Image, c.SecurityContext, c.Resources, c.Ports, c.Env)),
+            (spec.Containers ?? []).Select(c => Container(c.Name, ContainerType.Regular, c.Image, c.SecurityContext, c.Resources, c.Ports, c.Env)),
+            (spec.EphemeralContainers ?? []).Select(c => Container(c.Name, ContainerType.Ephemeral, c.Image, c.SecurityContext, c.Resources, c.Ports, c.Env)));
     }
+
+    /// <summary>
+    /// A spec's projection from its parts, however they were read (<see cref="Spec(V1PodSpec?)"/>, <see cref="PodJson"/>):
+    /// the ServiceAccount named by serviceAccountName, else by the deprecated serviceAccount; the host namespaces
+    /// shared only when set to true; the containers in the order init, regular, ephemeral, whatever the order of the
+    /// lists in the object.
+    /// </summary>
+    internal static PodSpecInfo PodSpec(
+        string? serviceAccountName, string? serviceAccount, bool? automount, bool? hostPid, bool? hostIpc, bool? hostNetwork,
+        ImmutableArray<string> hostPathVolumes, SecuritySettings podSecurity,
+        IEnumerable<ContainerSpec>? init, IEnumerable<ContainerSpec>? regular, IEnumerable<ContainerSpec>? ephemeral) =>
+        new(serviceAccountName ?? serviceAccount ?? "", automount, hostPid == true, hostIpc == true, hostNetwork == true,
+            hostPathVolumes, podSecurity, [.. init ?? [], .. regular ?? [], .. ephemeral ?? []]);
 
     private static ContainerSpec Container(
         string? name, ContainerType type, string? image, V1SecurityContext? sc,
